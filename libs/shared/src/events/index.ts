@@ -1,0 +1,18 @@
+export type {
+  BatchContext,
+  ConsumedEvent,
+  EventBus,
+  EventMessage,
+  EventProducer,
+  Subscription,
+  SubscriptionHandle,
+  TopicSpec,
+} from './ports.js';
+export { createEventBus, type EventBusOptions } from './create-event-bus.js';
+export { EmbeddedEventBus, type EmbeddedEventBusOptions } from './embedded/embedded-event-bus.js';
+export { UnknownTopicError } from './embedded/log-directory.js';
+export type { Redelivery } from './embedded/partition-worker.js';
+export { KafkaEventBus, type KafkaEventBusOptions } from './kafka/kafka-event-bus.js';
+export { DEFAULT_CONSUMER_TIMINGS, type ConsumerTimings } from './kafka/kafka-subscription.js';
+export { murmur2, partitionForKey } from './partitioner.js';
+export { traceContextOf } from './trace-context.js';

@@ -1,0 +1,85 @@
+import { Kafka, type RetryOptions } from 'kafkajs';
+import type { Logger } from 'pino';
+import type { EventBus, EventProducer, Subscription, SubscriptionHandle, TopicSpec } from '../ports.js';
+import { kafkaLogLevelFor, pinoLogCreator } from './kafka-log.js';
+import { KafkaEventProducer } from './kafka-producer.js';
+import { DEFAULT_CONSUMER_TIMINGS, subscribeWithKafka, type ConsumerTimings } from './kafka-subscription.js';
+
+// The one retry policy for every connection the bus opens: producers, consumers and admin.
+// Bounded, so a publish during an outage fails within seconds instead of hanging.
+const RETRY: RetryOptions = { initialRetryTime: 100, maxRetryTime: 5_000, retries: 6 };
+
+export interface KafkaEventBusOptions {
+  brokers: string[];
+  clientId: string;
+  logger: Logger;
+  consumerTimings?: Partial<ConsumerTimings>;
+}
+
+export class KafkaEventBus implements EventBus {
+  private readonly kafka: Kafka;
+  private readonly logger: Logger;
+  private readonly timings: ConsumerTimings;
+  private readonly producers = new Set<EventProducer>();
+  private readonly subscriptions = new Set<SubscriptionHandle>();
+
+  constructor(opts: KafkaEventBusOptions) {
+    this.logger = opts.logger;
+    this.timings = { ...DEFAULT_CONSUMER_TIMINGS, ...opts.consumerTimings };
+    this.kafka = new Kafka({
+      clientId: opts.clientId,
+      brokers: opts.brokers,
+      connectionTimeout: 3_000,
+      requestTimeout: 30_000,
+      retry: RETRY,
+      logLevel: kafkaLogLevelFor(opts.logger),
+      logCreator: pinoLogCreator(opts.logger),
+    });
+  }
+
+  producer(): EventProducer {
+    const producer = new KafkaEventProducer(this.kafka, this.logger, () => this.producers.delete(producer));
+    this.producers.add(producer);
+    return producer;
+  }
+
+  async subscribe(subscription: Subscription): Promise<SubscriptionHandle> {
+    const inner = await subscribeWithKafka(this.kafka, subscription, { timings: this.timings, retry: RETRY, logger: this.logger });
+    const handle: SubscriptionHandle = {
+      stop: async () => {
+        this.subscriptions.delete(handle);
+        await inner.stop();
+      },
+    };
+    this.subscriptions.add(handle);
+    return handle;
+  }
+
+  async ensureTopics(topics: readonly TopicSpec[]): Promise<void> {
+    if (topics.length === 0) return;
+    const admin = this.kafka.admin();
+    await admin.connect();
+    try {
+      // Creating only what is missing keeps a normal start free of kafkajs's "topic exists" error
+      // lines; createTopics still tolerates a topic another service created in between.
+      const existing = new Set(await admin.listTopics());
+      const missing = topics.filter((t) => !existing.has(t.topic));
+      if (missing.length === 0) return;
+      await admin.createTopics({
+        waitForLeaders: true,
+        topics: missing.map((t) => ({
+          topic: t.topic,
+          numPartitions: t.partitions,
+          configEntries: t.retentionMs === undefined ? [] : [{ name: 'retention.ms', value: String(t.retentionMs) }],
+        })),
+      });
+    } finally {
+      await admin.disconnect();
+    }
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.subscriptions].map((s) => s.stop()));
+    await Promise.all([...this.producers].map((p) => p.close()));
+  }
+}

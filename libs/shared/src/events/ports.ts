@@ -1,0 +1,89 @@
+// The event bus as services see it. Values are opaque bytes: turning a domain event into
+// bytes (the protobuf envelope) is the envelope module's job, not the bus's.
+
+/** One event to publish. */
+export interface EventMessage {
+  topic: string;
+  /**
+   * Partition key, normally the tenant or principal id. Events with the same key land on the
+   * same partition and are consumed in publish order.
+   */
+  key: string;
+  value: Uint8Array;
+  /** Small string metadata. The bus adds W3C trace context (`traceparent`, `tracestate`). */
+  headers?: Record<string, string>;
+}
+
+/** An event as a consumer receives it. */
+export interface ConsumedEvent {
+  topic: string;
+  key: string;
+  value: Uint8Array;
+  headers: Record<string, string>;
+  partition: number;
+  /** Position in the partition, as a decimal string (Kafka offsets are 64-bit). */
+  offset: string;
+  /** When the event was appended, in milliseconds since the epoch. */
+  timestamp: number;
+}
+
+export interface EventProducer {
+  /**
+   * Resolves once every message is durably stored (Kafka: acknowledged by all in-sync
+   * replicas; embedded: written and fsync'd). Rejects if any message could not be stored;
+   * the caller may retry, and consumers dedupe.
+   */
+  publish(messages: EventMessage | readonly EventMessage[]): Promise<void>;
+  /** Waits for publishes in flight, then releases the connection. */
+  close(): Promise<void>;
+}
+
+/** Where a batch came from, and a way to stay in the group during long handling. */
+export interface BatchContext {
+  groupId: string;
+  topic: string;
+  partition: number;
+  /** Tells Kafka this member is alive; call it inside handlers that run for seconds. */
+  heartbeat(): Promise<void>;
+}
+
+export interface Subscription {
+  /** Members of one group share the partitions; every group sees every event. */
+  groupId: string;
+  topics: readonly string[];
+  /**
+   * Where a group with no committed position starts: the oldest retained event (true) or
+   * events appended from roughly now on (false, the default).
+   */
+  fromBeginning?: boolean;
+  /**
+   * Handles consecutive events of one partition, in offset order. The batch's position is
+   * committed only after this resolves; if it rejects, the same events are delivered again
+   * after a backoff. Every event in one call shares one trace context, and the call runs
+   * inside it (see README).
+   */
+  handleBatch(events: readonly ConsumedEvent[], ctx: BatchContext): Promise<void>;
+}
+
+export interface SubscriptionHandle {
+  /** Leaves the group after the batch in progress finishes; its position is committed first. */
+  stop(): Promise<void>;
+}
+
+export interface TopicSpec {
+  topic: string;
+  partitions: number;
+  /** How long events are kept. Kafka deletes older events; the embedded log keeps everything. */
+  retentionMs?: number;
+}
+
+export interface EventBus {
+  /** A new producer; the bus closes any still open when it closes. */
+  producer(): EventProducer;
+  /** Resolves once the member has joined its group. Fails for a topic that does not exist. */
+  subscribe(subscription: Subscription): Promise<SubscriptionHandle>;
+  /** Creates the topics that do not exist yet. An existing topic is left exactly as it is. */
+  ensureTopics(topics: readonly TopicSpec[]): Promise<void>;
+  /** Stops every subscription, closes every producer, releases files and connections. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,3 @@
+export { createServerMetrics, type ServerMetrics, type DependencyHealthSource } from './server-metrics.js';
+export { processMetricsRegistry } from './process-metrics.js';
+export { rpcCodeLabel } from './rpc-code.js';

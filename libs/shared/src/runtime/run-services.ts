@@ -1,0 +1,89 @@
+import { runtimeConfigFor, type EnvSource } from '../config/index.js';
+import { createEventBus, type EventBus } from '../events/index.js';
+import { installShutdown, runShutdown, type ShutdownPlan, type ShutdownStep } from '../lifecycle/index.js';
+import { createLogger, type Logger } from '../logging/index.js';
+import { initTelemetry, type Telemetry } from '../telemetry/index.js';
+import type { ServiceDefinition } from './service-definition.js';
+import { startService, type StartedService } from './start-service.js';
+import { EventPublisher, STANDARD_TOPICS } from './event-publisher.js';
+
+export interface RunningServices {
+  readonly services: readonly StartedService[];
+  readonly events: EventBus;
+  /** Drain every server, then close workers, the event bus, Redis and databases, in that order. */
+  readonly shutdownPlan: ShutdownPlan;
+  stop(): Promise<{ failed: string[] }>;
+}
+
+export interface RunServicesOptions {
+  /** `service.name` on traces and the Kafka client id: the service, or `aegis` for the whole platform. */
+  processName: string;
+  env?: EnvSource;
+  logger?: Logger;
+  /** Install the process-wide tracer (default true). Tests that start several stacks in one process pass false. */
+  telemetry?: boolean;
+}
+
+/**
+ * Starts services in this process around one event bus: Kafka, or the embedded log, which is
+ * single-process and therefore shared by every service of the process. Used by each service's
+ * main (one definition), by `npm start` (all five) and by tests (port 0).
+ */
+export async function startServices(defs: readonly ServiceDefinition[], opts: RunServicesOptions): Promise<RunningServices> {
+  const env = opts.env ?? process.env;
+  const base = runtimeConfigFor(opts.processName, 0, env);
+  const logger = opts.logger ?? createLogger({ service: opts.processName, level: base.logLevel });
+  const telemetry = opts.telemetry === false ? undefined : initTelemetry({
+    serviceName: opts.processName,
+    ...(base.otlpEndpoint !== undefined ? { otlpEndpoint: base.otlpEndpoint } : {}),
+  });
+  const events = await createEventBus({
+    clientId: base.kafkaClientId,
+    dataDir: base.dataDir,
+    logger,
+    ...(base.kafkaBrokers !== undefined ? { kafkaBrokers: base.kafkaBrokers } : {}),
+  });
+  await events.ensureTopics(STANDARD_TOPICS);
+  const publisher = new EventPublisher(events);
+  const services: StartedService[] = [];
+  const running: RunningServices = {
+    services,
+    events,
+    // A getter: the plan covers whatever has started by the time it is used.
+    get shutdownPlan(): ShutdownPlan {
+      return {
+        logger,
+        graceMs: base.shutdownGraceMs,
+        servers: services.map((s) => s.server),
+        steps: closeOrder(services, publisher, events, telemetry),
+      };
+    },
+    stop: () => runShutdown(running.shutdownPlan),
+  };
+  try {
+    for (const def of defs) {
+      services.push(await startService(def, { env, events, publisher, logger: logger.child({ service: def.name }) }));
+    }
+  } catch (err) {
+    await running.stop();
+    throw err;
+  }
+  return running;
+}
+
+function closeOrder(services: readonly StartedService[], publisher: EventPublisher, events: EventBus, telemetry: Telemetry | undefined): ShutdownStep[] {
+  return [
+    ...services.flatMap((s) => s.closeSteps),
+    { name: 'event producer', run: () => publisher.close() },
+    { name: 'event bus', run: () => events.close() },
+    ...services.flatMap((s) => s.resourceSteps),
+    ...(telemetry !== undefined ? [{ name: 'telemetry', run: () => telemetry.shutdown() }] : []),
+  ];
+}
+
+/** A process's `main`: start, then shut down gracefully on SIGTERM/SIGINT. */
+export async function runServices(defs: readonly ServiceDefinition[], opts: RunServicesOptions): Promise<RunningServices> {
+  const running = await startServices(defs, opts);
+  installShutdown(running.shutdownPlan);
+  return running;
+}

@@ -1,0 +1,94 @@
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { runtimeConfigFor, type EnvSource, type RuntimeConfig } from '../config/index.js';
+import { createDatabase, migrate, type SqlDatabase } from '../db/index.js';
+import type { EventBus } from '../events/index.js';
+import { HealthRegistry } from '../health/index.js';
+import type { ShutdownStep } from '../lifecycle/index.js';
+import { createLogger, type Logger } from '../logging/index.js';
+import { createServerMetrics } from '../metrics/index.js';
+import { closeRedis, createRedis, redisPing, type RedisClient } from '../redis/index.js';
+import { createServiceServer, type ServiceServer } from '../server/index.js';
+import type { EventPublisher } from './event-publisher.js';
+import type { ServiceContext, ServiceDefinition } from './service-definition.js';
+
+export interface StartedService {
+  readonly name: string;
+  readonly config: RuntimeConfig;
+  readonly url: string;
+  readonly server: ServiceServer;
+  readonly banner: string[];
+  /** The service's own close steps (workers, consumers): run after the server drained. */
+  readonly closeSteps: ShutdownStep[];
+  /** Its Redis and database: closed last, after the event bus flushed. */
+  readonly resourceSteps: ShutdownStep[];
+}
+
+export interface StartServiceOptions {
+  env?: EnvSource;
+  /** The process's event bus (one per process: the embedded log is single-process). */
+  events: EventBus;
+  publisher: EventPublisher;
+  logger?: Logger;
+}
+
+/**
+ * Configuration → dependencies → migrations → service → listening server, the same for
+ * every service. Health stays NOT_SERVING until everything above succeeded.
+ */
+export async function startService(def: ServiceDefinition, opts: StartServiceOptions): Promise<StartedService> {
+  const config = runtimeConfigFor(def.name, def.defaultPort, opts.env);
+  const logger = opts.logger ?? createLogger({ service: def.name, level: config.logLevel });
+  const health = new HealthRegistry({ logger });
+  const metrics = createServerMetrics();
+  const closeSteps: ShutdownStep[] = [];
+
+  const db = await openDatabase(def, config, logger);
+  health.addDependency('postgres', () => db.ping());
+  let redis: RedisClient | undefined;
+  try {
+    if (def.migrationsDir !== undefined) await migrate(db, { schema: def.name, migrationsDir: def.migrationsDir, logger });
+    if (config.redisUrl !== undefined) {
+      const client = createRedis({ url: config.redisUrl, name: def.name, logger });
+      redis = client;
+      health.addDependency('redis', () => redisPing(client));
+    }
+    const ctx: ServiceContext = {
+      config, logger, db, events: opts.events, publisher: opts.publisher, health, metrics,
+      ...(redis !== undefined ? { redis } : {}),
+      onShutdown: (step) => closeSteps.push(step),
+    };
+    const parts = await def.build(ctx);
+    const server = createServiceServer({
+      service: def.name,
+      host: config.host,
+      port: config.port,
+      logger,
+      health,
+      metrics,
+      routes: parts.routes,
+      ...(parts.httpRoutes !== undefined ? { httpRoutes: parts.httpRoutes } : {}),
+      ...(parts.interceptors !== undefined ? { interceptors: parts.interceptors } : {}),
+    });
+    const { url } = await server.listen();
+    await health.markReady();
+    const resourceSteps: ShutdownStep[] = [];
+    const client = redis;
+    if (client !== undefined) resourceSteps.push({ name: `${def.name} redis`, run: () => closeRedis(client) });
+    resourceSteps.push({ name: `${def.name} database`, run: () => db.close() });
+    return { name: def.name, config, url, server, banner: parts.banner ?? [], closeSteps, resourceSteps };
+  } catch (err) {
+    // Nothing is serving yet: release what was opened so a failed start leaves no handles.
+    for (const step of closeSteps) await step.run().catch(() => undefined);
+    if (redis !== undefined) await closeRedis(redis).catch(() => undefined);
+    await db.close().catch(() => undefined);
+    throw err;
+  }
+}
+
+async function openDatabase(def: ServiceDefinition, config: RuntimeConfig, logger: Logger): Promise<SqlDatabase> {
+  if (config.databaseUrl !== undefined) return createDatabase({ schema: def.name, logger, url: config.databaseUrl });
+  const dataDir = join(config.serviceDataDir, 'pglite');
+  await mkdir(dataDir, { recursive: true, mode: 0o700 });
+  return createDatabase({ schema: def.name, logger, dataDir });
+}

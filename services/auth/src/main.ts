@@ -1,0 +1,4 @@
+import { runServices } from '@aegis/shared';
+import { authService } from './definition.js';
+
+await runServices([authService], { processName: 'aegis-auth' });

@@ -1,0 +1,1 @@
+export { piiService } from './definition.js';

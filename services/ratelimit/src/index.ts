@@ -1,0 +1,1 @@
+export { ratelimitService } from './definition.js';

@@ -1,0 +1,4 @@
+import { runServices } from '@aegis/shared';
+import { ratelimitService } from './definition.js';
+
+await runServices([ratelimitService], { processName: 'aegis-ratelimit' });
