@@ -1,4 +1,4 @@
-import { runServices } from '@aegis/shared';
+import { printBanners, runServices } from '@aegis/shared';
 import { authService } from './definition.js';
 
-await runServices([authService], { processName: 'aegis-auth' });
+printBanners(await runServices([authService], { processName: 'aegis-auth' }));

@@ -1,4 +1,4 @@
-import { runServices } from '@aegis/shared';
+import { printBanners, runServices } from '@aegis/shared';
 import { billingService } from './definition.js';
 
-await runServices([billingService], { processName: 'aegis-billing' });
+printBanners(await runServices([billingService], { processName: 'aegis-billing' }));

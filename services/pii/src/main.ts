@@ -1,4 +1,4 @@
-import { runServices } from '@aegis/shared';
+import { printBanners, runServices } from '@aegis/shared';
 import { piiService } from './definition.js';
 
-await runServices([piiService], { processName: 'aegis-pii' });
+printBanners(await runServices([piiService], { processName: 'aegis-pii' }));

@@ -1,4 +1,4 @@
-import { runServices } from '@aegis/shared';
+import { printBanners, runServices } from '@aegis/shared';
 import { policyService } from './definition.js';
 
-await runServices([policyService], { processName: 'aegis-policy' });
+printBanners(await runServices([policyService], { processName: 'aegis-policy' }));

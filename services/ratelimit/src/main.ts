@@ -1,4 +1,4 @@
-import { runServices } from '@aegis/shared';
+import { printBanners, runServices } from '@aegis/shared';
 import { ratelimitService } from './definition.js';
 
-await runServices([ratelimitService], { processName: 'aegis-ratelimit' });
+printBanners(await runServices([ratelimitService], { processName: 'aegis-ratelimit' }));

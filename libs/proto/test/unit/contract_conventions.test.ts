@@ -4,11 +4,11 @@ import { getOption, hasOption, ScalarType } from '@bufbuild/protobuf';
 import type { DescMessage, DescService } from '@bufbuild/protobuf';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { readdir } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { access } from '@aegis/proto/aegis/common/v1/access_pb.js';
 import { AccessScope } from '@aegis/proto/aegis/common/v1/access_pb.js';
 import { EventSchema } from '@aegis/proto/aegis/events/v1/event_pb.js';
-import { generatedDir } from './repo.js';
+import { generatedDir, repoRoot } from './repo.js';
 
 // Requests with no tenant: platform-wide public metadata and platform operations.
 const UNSCOPED_REQUESTS = new Set([
@@ -82,6 +82,23 @@ describe('aegis contract conventions', () => {
       }
     }
     expect(problems).toEqual([]);
+  });
+
+  test('the RPC table of docs/contracts.md matches the contracts', async () => {
+    const expected = services.flatMap((service) =>
+      service.methods.map((method) => {
+        const rule = getOption(method, access);
+        const who = rule.public
+          ? 'public'
+          : `${rule.permission || 'authenticated'}${rule.scope === AccessScope.PLATFORM ? ' (platform)' : ''}`;
+        const name = method.methodKind === 'server_streaming' ? `${method.name} (stream)` : method.name;
+        return `| ${service.typeName.split('.')[1]} | ${service.name} | ${name} | ${who} |`;
+      }),
+    );
+    const doc = await readFile(path.join(repoRoot, 'docs/contracts.md'), 'utf8');
+    const documented = doc.split('\n').filter((line) => /^\| (auth|policy|ratelimit|pii|billing|events) \|/.test(line));
+    expect({ missing: expected.filter((r) => !documented.includes(r)), extra: documented.filter((r) => !expected.includes(r)) })
+      .toEqual({ missing: [], extra: [] });
   });
 
   test('every request is scoped by tenant_id (field 1) unless platform-wide', () => {

@@ -62,8 +62,9 @@ export class PgliteEngine {
   /** Runs `work` alone on the connection, with search_path set to `schema` when given. */
   async exclusive<T>(operation: string, schema: string | undefined, work: (pg: PGlite) => Promise<T>): Promise<T> {
     this.guard.assertOutside(operation);
+    // Checked when called, not when run: work queued before close() still completes.
+    if (this.shutdown) throw new DatabaseUsageError(`db.${operation}() called after close()`);
     return this.queue.run(async () => {
-      if (this.shutdown) throw new DatabaseUsageError(`db.${operation}() called after close()`);
       if (schema !== undefined && this.searchPath !== schema) {
         await this.pg.exec(`SET search_path TO ${quoteIdentifier('schema', schema)}`);
         this.searchPath = schema;

@@ -3,7 +3,7 @@ import type { Logger } from '../logging/index.js';
 import { quoteIdentifier } from './identifiers.js';
 import { NotificationRouter } from './notification-router.js';
 import { SerialQueue } from './serial-queue.js';
-import type { ListenOptions, NotificationHandler } from './sql-database.js';
+import { DatabaseUsageError, type ListenOptions, type NotificationHandler } from './sql-database.js';
 
 const RECONNECT_BASE_MS = 100;
 const RECONNECT_CAP_MS = 5_000;
@@ -35,6 +35,10 @@ export class PostgresNotificationListener {
   async listen(channel: string, handler: NotificationHandler, options?: ListenOptions): Promise<() => Promise<void>> {
     const name = quoteIdentifier('channel', channel);
     const subscription = await this.queue.run(async () => {
+      if (this.closed) throw new DatabaseUsageError('db.listen() called after close()');
+      // Lost connection, reconnect not yet done: restore the existing subscribers first,
+      // or a fresh connection made for this channel alone would leave them deaf.
+      if (!this.client && this.router.channelNames.length > 0) await this.reopen();
       const added = this.router.add(channel, handler, options);
       if (!added.first) return added.subscription;
       try {
@@ -101,6 +105,10 @@ export class PostgresNotificationListener {
 
   private async resubscribe(): Promise<void> {
     if (this.closed || this.client || this.router.channelNames.length === 0) return;
+    await this.reopen();
+  }
+
+  private async reopen(): Promise<void> {
     const client = await this.connect();
     try {
       for (const channel of this.router.channelNames) await client.query(`LISTEN ${quoteIdentifier('channel', channel)}`);

@@ -87,3 +87,13 @@ export async function runServices(defs: readonly ServiceDefinition[], opts: RunS
   installShutdown(running.shutdownPlan);
   return running;
 }
+
+/**
+ * The operator-facing lines of each service (e.g. a bootstrap credential), on stdout and
+ * never through the logger: log pipelines keep what they receive, and a secret must not be kept.
+ */
+export function printBanners(running: RunningServices, out: NodeJS.WritableStream = process.stdout): void {
+  for (const service of running.services) {
+    if (service.banner.length > 0) out.write(`\n${service.banner.join('\n')}\n\n`);
+  }
+}

@@ -3,3 +3,4 @@
 export * from './kafka.js';
 export * from './postgres.js';
 export * from './redis.js';
+export * from './grpc-js.js';

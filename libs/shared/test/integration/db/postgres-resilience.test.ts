@@ -54,11 +54,33 @@ describe('Postgres database resilience', () => {
     await stop();
   });
 
+  it('keeps existing subscribers when a new channel is subscribed while the connection is down', async () => {
+    const received: string[] = [];
+    const stopOld = await db.listen('old_channel', (payload) => received.push(`old:${payload}`));
+    const lostBefore = lines.filter((line) => line.includes('postgres notification connection lost')).length;
+    expect(await terminate('aegis-res_svc-listen')).toBe(1);
+    await eventually(
+      () => lines.filter((line) => line.includes('postgres notification connection lost')).length > lostBefore,
+      'the loss to be noticed',
+    );
+    // Subscribing now (inside the reconnect back-off) must restore old_channel too.
+    const stopNew = await db.listen('new_channel', (payload) => received.push(`new:${payload}`));
+    await db.notify('old_channel', '1');
+    await db.notify('new_channel', '2');
+    await eventually(() => received.length === 2, 'both notifications');
+    expect(received.sort()).toEqual(['new:2', 'old:1']);
+    await Promise.all([stopOld(), stopNew()]);
+  });
+
   it('logs, rather than throws, when idle pooled connections die, and keeps serving', async () => {
     // Two concurrent queries leave two idle connections in the pool.
     await Promise.all([db.query('SELECT pg_sleep(0.05)'), db.query('SELECT pg_sleep(0.05)')]);
-    expect(await terminate('aegis-res_svc')).toBeGreaterThanOrEqual(1);
-    await eventually(() => lines.some((line) => line.includes('idle postgres connection failed')), 'the pool error log');
+    const poolErrors = (): number => lines.filter((line) => line.includes('idle postgres connection failed')).length;
+    const before = poolErrors();
+    const terminated = await terminate('aegis-res_svc');
+    expect(terminated).toBeGreaterThanOrEqual(2);
+    // Each dead idle connection is reported (and dropped by the pool) once its error arrives.
+    await eventually(() => poolErrors() - before === terminated, 'a pool error log per terminated connection');
     await expect(db.query<{ ok: number }>('SELECT 1 AS ok')).resolves.toMatchObject({ rows: [{ ok: 1 }] });
     await expect(db.ping()).resolves.toBeUndefined();
   });

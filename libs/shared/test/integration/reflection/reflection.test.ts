@@ -7,35 +7,10 @@ import {
   type ServerReflectionResponse,
 } from '@aegis/proto/grpc/reflection/v1/reflection_pb.js';
 import { ServerReflection as ServerReflectionV1alpha } from '@aegis/proto/grpc/reflection/v1alpha/reflection_pb.js';
-import { grpcJsClient } from '../server/fixtures/grpc-js.js';
+import { grpcJsReflectionStream } from '@aegis/shared/testing';
 import { type ProbeServer, startProbeServer } from '../server/fixtures/probe-server.js';
 
-type Request = MessageInitShape<typeof ServerReflectionRequestSchema>;
 
-/**
- * One reflection stream through @grpc/grpc-js, used the way grpcurl uses it: a request,
- * then its answer, on the same stream. Works for v1alpha too (same wire format).
- */
-function reflectionStream(address: string, service: typeof ServerReflection | typeof ServerReflectionV1alpha) {
-  const method = service.method.serverReflectionInfo;
-  const client = grpcJsClient(address, method);
-  const call = (client[method.name] as () => ClientDuplexStream<unknown, ServerReflectionResponse>).call(client);
-  const pending: Array<(res: ServerReflectionResponse) => void> = [];
-  call.on('data', (res: ServerReflectionResponse) => pending.shift()?.(res));
-  call.on('error', () => {}); // cancellation when closed
-  return {
-    ask(request: Request): Promise<ServerReflectionResponse> {
-      return new Promise((resolve) => {
-        pending.push(resolve);
-        call.write(create(method.input, request as never));
-      });
-    },
-    close() {
-      call.end();
-      client.close();
-    },
-  };
-}
 
 /**
  * What grpcurl does with the answers: link every file against the others by import name
@@ -65,7 +40,7 @@ describe('gRPC server reflection', () => {
     ['v1', ServerReflection],
     ['v1alpha', ServerReflectionV1alpha],
   ] as const)('%s: `grpcurl list` then `grpcurl describe` of every service', async (_version, service) => {
-    const stream = reflectionStream(address, service);
+    const stream = grpcJsReflectionStream(address, service);
     try {
       const listed = await stream.ask({ messageRequest: { case: 'listServices', value: '*' } });
       if (listed.messageResponse.case !== 'listServicesResponse') throw new Error('expected a service list');
@@ -101,7 +76,7 @@ describe('gRPC server reflection', () => {
   });
 
   test('a fresh stream gets a file with all its transitive imports', async () => {
-    const stream = reflectionStream(address, ServerReflection);
+    const stream = grpcJsReflectionStream(address, ServerReflection);
     try {
       const files = decodeFiles(await stream.ask({ messageRequest: { case: 'fileContainingSymbol', value: 'aegis.test.v1.ProbeService' } }));
       expect(files.map((f) => f.name)).toEqual([
@@ -116,7 +91,7 @@ describe('gRPC server reflection', () => {
   });
 
   test('methods, nested enums, fields and well-known types are symbols; files are found by name', async () => {
-    const stream = reflectionStream(address, ServerReflection);
+    const stream = grpcJsReflectionStream(address, ServerReflection);
     try {
       for (const symbol of ['aegis.test.v1.ProbeService.Echo', 'aegis.test.v1.EchoRequest.Tone', 'aegis.test.v1.EchoRequest.text', '.aegis.test.v1.CountResponse']) {
         const files = decodeFiles(await stream.ask({ messageRequest: { case: 'fileContainingSymbol', value: symbol } }));
@@ -132,7 +107,7 @@ describe('gRPC server reflection', () => {
   });
 
   test('unknown symbols and files are answered in-band with NOT_FOUND, and the stream stays usable', async () => {
-    const stream = reflectionStream(address, ServerReflection);
+    const stream = grpcJsReflectionStream(address, ServerReflection);
     try {
       for (const messageRequest of [
         { case: 'fileContainingSymbol', value: 'aegis.nope.v1.NopeService' },

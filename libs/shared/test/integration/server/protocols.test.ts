@@ -3,7 +3,7 @@ import { Code, ConnectError, createClient, type Transport } from '@connectrpc/co
 import { createConnectTransport, createGrpcTransport, createGrpcWebTransport } from '@connectrpc/connect-node';
 import { Health, HealthCheckResponse_ServingStatus as ServingStatus } from '@aegis/proto/grpc/health/v1/health_pb.js';
 import { EchoRequestSchema, ProbeService } from './fixtures/probe-service.js';
-import { grpcJsUnary } from './fixtures/grpc-js.js';
+import { grpcJsUnary } from '@aegis/shared/testing';
 import { http1 } from './fixtures/http1.js';
 import { type ProbeServer, startProbeServer } from './fixtures/probe-server.js';
 
