@@ -18,7 +18,7 @@ export function grpcTransport(baseUrl: string): BenchTransport {
   const sessionManager = new Http2SessionManager(baseUrl);
   return {
     protocol: 'grpc',
-    transport: createGrpcTransport({ baseUrl, httpVersion: '2', sessionManager }),
+    transport: createGrpcTransport({ baseUrl, sessionManager }),
     close: () => sessionManager.abort(),
   };
 }
