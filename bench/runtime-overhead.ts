@@ -18,6 +18,7 @@ import {
   grpcTransport,
   type LabelledComparison,
   ratioTable,
+  ownCpuUsageUs,
   readSettings,
   startChildServer,
   writeResult,
@@ -46,6 +47,8 @@ const servers = settings.server === 'child'
   })
   : await startOverheadServers(serverOptions);
 const urls = servers.info;
+// In-process, the "server" CPU is the whole process's, client included.
+const serverCpuUs = 'cpuUsageUs' in servers ? servers.cpuUsageUs : () => Promise.resolve(ownCpuUsageUs());
 
 const transports: BenchTransport[] = [];
 function open(transport: BenchTransport): BenchTransport {
@@ -100,7 +103,7 @@ try {
   console.log(`runtime-overhead: ${plan.length} comparisons × ~${perComparisonS.toFixed(0)} s, concurrency ${settings.concurrency}, server ${settings.server}, telemetry ${settings.telemetry}`);
   for (const step of plan) {
     process.stdout.write(`  ${step.label} ... `);
-    const comparison = await compareInterleaved(step.baseline, step.candidate, settings);
+    const comparison = await compareInterleaved(step.baseline, step.candidate, { ...settings, serverCpuUs });
     console.log(`ops/s ratio ${comparison.ratio.throughput.median.toFixed(3)}`);
     comparisons.push({ id: step.id, label: step.label, protocol: step.protocol, comparison });
   }

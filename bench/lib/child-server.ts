@@ -9,12 +9,20 @@ const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export interface ChildServer<T> {
   readonly info: T;
   readonly pid: number;
+  /** CPU time (user + system, µs) the server process has used so far. */
+  cpuUsageUs(): Promise<number>;
   stop(): Promise<void>;
 }
 
 interface ReadyMessage<T> {
   type: 'ready';
   info: T;
+}
+
+interface CpuUsageMessage {
+  type: 'cpu-usage';
+  id: number;
+  us?: number;
 }
 
 /** What the child's entry module hands `serveToParent`. */
@@ -59,7 +67,33 @@ export async function startChildServer<T>(
     }
     child.on('message', onMessage).on('exit', onExit).on('error', onError);
   });
-  return { info, pid: child.pid!, stop: () => stopChild(child) };
+  return { info, pid: child.pid!, cpuUsageUs: cpuUsageOf(child), stop: () => stopChild(child) };
+}
+
+function cpuUsageOf(child: ChildProcess): () => Promise<number> {
+  const pending = new Map<number, (us: number) => void>();
+  let nextId = 0;
+  child.on('message', (message: unknown) => {
+    if (!isCpuUsage(message) || message.us === undefined) return;
+    pending.get(message.id)?.(message.us);
+    pending.delete(message.id);
+  });
+  child.once('exit', () => {
+    for (const answer of pending.values()) answer(Number.NaN);
+    pending.clear();
+  });
+  return () => new Promise((resolveUsage) => {
+    const id = nextId++;
+    pending.set(id, resolveUsage);
+    const request: CpuUsageMessage = { type: 'cpu-usage', id };
+    child.send(request);
+  });
+}
+
+/** CPU time (user + system) this process has used, in µs. */
+export function ownCpuUsageUs(): number {
+  const { user, system } = process.cpuUsage();
+  return user + system;
 }
 
 async function stopChild(child: ChildProcess): Promise<void> {
@@ -75,9 +109,14 @@ function isReady<T>(message: unknown): message is ReadyMessage<T> {
   return typeof message === 'object' && message !== null && (message as { type?: unknown }).type === 'ready';
 }
 
+function isCpuUsage(message: unknown): message is CpuUsageMessage {
+  return typeof message === 'object' && message !== null && (message as { type?: unknown }).type === 'cpu-usage';
+}
+
 /**
- * The child's side: starts the servers, reports `info` to the parent, and stops them when
- * the parent asks or goes away (so a bench killed mid-run leaves no server behind).
+ * The child's side: starts the servers, reports `info` to the parent, answers its questions
+ * about CPU usage, and stops the servers when the parent asks or goes away (so a bench
+ * killed mid-run leaves no server behind).
  */
 export function serveToParent<T>(start: () => Promise<StartedServers<T>>): void {
   const send = process.send?.bind(process);
@@ -97,7 +136,12 @@ export function serveToParent<T>(start: () => Promise<StartedServers<T>>): void 
         );
       };
       process.on('message', (message: unknown) => {
-        if ((message as { type?: unknown } | null)?.type === 'stop') stop();
+        if (isCpuUsage(message)) {
+          const answer: CpuUsageMessage = { type: 'cpu-usage', id: message.id, us: ownCpuUsageUs() };
+          send(answer);
+        } else if ((message as { type?: unknown } | null)?.type === 'stop') {
+          stop();
+        }
       });
       process.once('disconnect', stop);
       const ready: ReadyMessage<T> = { type: 'ready', info: servers.info };

@@ -17,4 +17,4 @@ export { machineInfo, RESULTS_DIR, writeResult, type BenchResult, type MachineIn
 export { figuresTable, formatTable, ratioTable, type LabelledComparison } from './report-table.js';
 export { readSettings } from './bench-settings.js';
 export { connectJsonTransport, grpcTransport, type BenchTransport } from './bench-transports.js';
-export { serveToParent, startChildServer, type ChildServer, type StartedServers } from './child-server.js';
+export { ownCpuUsageUs, serveToParent, startChildServer, type ChildServer, type StartedServers } from './child-server.js';

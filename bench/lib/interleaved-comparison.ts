@@ -14,6 +14,12 @@ export interface ComparisonOptions {
   /** Run by each contender before the first round (JIT, connection set-up, pools); not recorded. */
   warmupMs: number;
   concurrency: number;
+  /**
+   * Cumulative CPU time (µs) of the server process, read before and after each run. When
+   * the client is what saturates first, a server's extra work hardly moves the rate; its
+   * CPU time per call shows it anyway.
+   */
+  serverCpuUs?: () => Promise<number>;
 }
 
 /** What one contender did in one round. */
@@ -22,6 +28,8 @@ export interface RoundFigures {
   elapsedMs: number;
   opsPerSec: number;
   latency: LatencyHistogram;
+  /** The server process's CPU time during the run, when `serverCpuUs` was given. */
+  serverCpuUs?: number;
 }
 
 export interface Round {
@@ -46,6 +54,8 @@ export interface ContenderFigures {
   opsPerSec: number;
   /** Microseconds, from every call of every round. */
   latencyUs: LatencySummary;
+  /** Server CPU time per call (µs) and the share of one core the server used, when measured. */
+  server?: { cpuUsPerCall: number; coresBusy: number };
 }
 
 export interface ComparisonResult {
@@ -55,7 +65,7 @@ export interface ComparisonResult {
    * candidate / baseline, computed within each round so that drift of the machine between
    * rounds cancels out. Throughput below 1 and latency above 1 mean the candidate is slower.
    */
-  ratio: { throughput: RatioSpread; p50: RatioSpread; p99: RatioSpread };
+  ratio: { throughput: RatioSpread; p50: RatioSpread; p99: RatioSpread; serverCpuPerCall?: RatioSpread };
   rounds: number;
 }
 
@@ -70,17 +80,21 @@ export async function compareInterleaved(
   candidate: Contender,
   opts: ComparisonOptions,
 ): Promise<ComparisonResult> {
-  const { concurrency } = opts;
-  await runLoad(baseline.call, { concurrency, durationMs: opts.warmupMs });
-  await runLoad(candidate.call, { concurrency, durationMs: opts.warmupMs });
+  const { concurrency, serverCpuUs } = opts;
+  const measure = async (contender: Contender, durationMs: number): Promise<RoundFigures> => {
+    const cpuBefore = await serverCpuUs?.();
+    const result = await runLoad(contender.call, { concurrency, durationMs });
+    const cpuAfter = await serverCpuUs?.();
+    return cpuBefore === undefined || cpuAfter === undefined ? result : { ...result, serverCpuUs: cpuAfter - cpuBefore };
+  };
+  await measure(baseline, opts.warmupMs);
+  await measure(candidate, opts.warmupMs);
   const rounds: Round[] = [];
   for (let i = 0; i < opts.rounds; i++) {
     const first = i % 2 === 0 ? 'baseline' : 'candidate';
     const order = first === 'baseline' ? [baseline, candidate] : [candidate, baseline];
-    const [a, b] = [
-      await runLoad(order[0]!.call, { concurrency, durationMs: opts.roundMs }),
-      await runLoad(order[1]!.call, { concurrency, durationMs: opts.roundMs }),
-    ];
+    const a = await measure(order[0]!, opts.roundMs);
+    const b = await measure(order[1]!, opts.roundMs);
     rounds.push(first === 'baseline' ? { first, baseline: a, candidate: b } : { first, baseline: b, candidate: a });
   }
   return summarizeRounds(baseline.name, candidate.name, rounds);
@@ -89,6 +103,7 @@ export async function compareInterleaved(
 /** The comparison's figures from its rounds (pure: the statistics the unit tests pin down). */
 export function summarizeRounds(baselineName: string, candidateName: string, rounds: readonly Round[]): ComparisonResult {
   if (rounds.length === 0) throw new RangeError('a comparison needs at least one round');
+  const cpuMeasured = rounds.every((r) => r.baseline.serverCpuUs !== undefined && r.candidate.serverCpuUs !== undefined);
   return {
     baseline: pooled(baselineName, rounds.map((r) => r.baseline)),
     candidate: pooled(candidateName, rounds.map((r) => r.candidate)),
@@ -96,9 +111,16 @@ export function summarizeRounds(baselineName: string, candidateName: string, rou
       throughput: spreadOf(rounds.map((r) => r.candidate.opsPerSec / r.baseline.opsPerSec)),
       p50: spreadOf(rounds.map((r) => r.candidate.latency.percentile(50) / r.baseline.latency.percentile(50))),
       p99: spreadOf(rounds.map((r) => r.candidate.latency.percentile(99) / r.baseline.latency.percentile(99))),
+      ...(cpuMeasured
+        ? { serverCpuPerCall: spreadOf(rounds.map((r) => cpuPerCall(r.candidate) / cpuPerCall(r.baseline))) }
+        : {}),
     },
     rounds: rounds.length,
   };
+}
+
+function cpuPerCall(f: RoundFigures): number {
+  return (f.serverCpuUs ?? Number.NaN) / f.calls;
 }
 
 /** Median (mean of the middle two for an even count), min and max of `values`. */
@@ -114,10 +136,15 @@ function pooled(name: string, figures: readonly RoundFigures[]): ContenderFigure
   const latency = new LatencyHistogram();
   let calls = 0;
   let elapsedMs = 0;
+  let serverCpuUs = 0;
   for (const f of figures) {
     latency.merge(f.latency);
     calls += f.calls;
     elapsedMs += f.elapsedMs;
+    serverCpuUs += f.serverCpuUs ?? Number.NaN;
   }
-  return { name, calls, opsPerSec: elapsedMs > 0 ? (calls * 1000) / elapsedMs : 0, latencyUs: latency.summary() };
+  const opsPerSec = elapsedMs > 0 ? (calls * 1000) / elapsedMs : 0;
+  const figuresOf: ContenderFigures = { name, calls, opsPerSec, latencyUs: latency.summary() };
+  if (Number.isNaN(serverCpuUs)) return figuresOf;
+  return { ...figuresOf, server: { cpuUsPerCall: serverCpuUs / calls, coresBusy: serverCpuUs / 1000 / elapsedMs } };
 }

@@ -27,9 +27,12 @@ export function figuresTable(comparisons: readonly LabelledComparison[]): string
       us(c.latencyUs.p90),
       us(c.latencyUs.p99),
       us(c.latencyUs.max),
+      c.server === undefined ? '-' : us(c.server.cpuUsPerCall),
+      c.server === undefined ? '-' : c.server.coresBusy.toFixed(2),
     ]),
   );
-  return formatTable(['comparison', 'contender', 'calls', 'ops/s', 'p50 µs', 'p90 µs', 'p99 µs', 'max µs'], rows);
+  const headers = ['comparison', 'contender', 'calls', 'ops/s', 'p50 µs', 'p90 µs', 'p99 µs', 'max µs', 'server CPU µs/call', 'server cores busy'];
+  return formatTable(headers, rows);
 }
 
 /** candidate/baseline per comparison: median of the rounds, with the rounds' min–max. */
@@ -40,8 +43,10 @@ export function ratioTable(comparisons: readonly LabelledComparison[]): string {
     spread(ratio.throughput),
     spread(ratio.p50),
     spread(ratio.p99),
+    ratio.serverCpuPerCall === undefined ? '-' : spread(ratio.serverCpuPerCall),
   ]);
-  return formatTable(['comparison (candidate/baseline)', 'rounds', 'ops/s ratio', 'p50 ratio', 'p99 ratio'], rows);
+  const headers = ['comparison (candidate/baseline)', 'rounds', 'ops/s ratio', 'p50 ratio', 'p99 ratio', 'server CPU/call ratio'];
+  return formatTable(headers, rows);
 }
 
 function us(value: number): string {

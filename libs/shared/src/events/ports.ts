@@ -84,6 +84,11 @@ export interface EventBus {
   subscribe(subscription: Subscription): Promise<SubscriptionHandle>;
   /** Creates the topics that do not exist yet. An existing topic is left exactly as it is. */
   ensureTopics(topics: readonly TopicSpec[]): Promise<void>;
+  /**
+   * Resolves when the bus can store events right now (Kafka: a broker answers a metadata
+   * request; embedded: the log is open). For health probes: fails fast, never retries.
+   */
+  ping(): Promise<void>;
   /** Stops every subscription, closes every producer, releases files and connections. */
   close(): Promise<void>;
 }

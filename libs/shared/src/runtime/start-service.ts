@@ -45,6 +45,9 @@ export async function startService(def: ServiceDefinition, opts: StartServiceOpt
 
   const db = await openDatabase(def, config, logger);
   health.addDependency('postgres', () => db.ping());
+  // Not required: without Kafka a replica still answers decisions; health_dependency_up and the
+  // logs show it, and publishes fail (and are retried by their callers) until Kafka is back.
+  if (config.kafkaBrokers !== undefined) health.addDependency('kafka', () => opts.events.ping(), { required: false });
   let redis: RedisClient | undefined;
   try {
     if (def.migrationsDir !== undefined) await migrate(db, { schema: def.name, migrationsDir: def.migrationsDir, logger });

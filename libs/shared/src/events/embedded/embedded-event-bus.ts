@@ -77,6 +77,10 @@ export class EmbeddedEventBus implements EventBus {
     for (const spec of topics) await this.logs.ensure(spec);
   }
 
+  async ping(): Promise<void> {
+    this.checkOpen();
+  }
+
   close(): Promise<void> {
     return (this.closing ??= (async () => {
       await Promise.all([...this.subscriptions].map((s) => s.stop()));

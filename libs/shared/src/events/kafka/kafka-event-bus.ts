@@ -1,4 +1,4 @@
-import { Kafka, type RetryOptions } from 'kafkajs';
+import { Kafka, type Admin, type RetryOptions } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { EventBus, EventProducer, Subscription, SubscriptionHandle, TopicSpec } from '../ports.js';
 import { kafkaLogLevelFor, pinoLogCreator } from './kafka-log.js';
@@ -22,6 +22,8 @@ export class KafkaEventBus implements EventBus {
   private readonly timings: ConsumerTimings;
   private readonly producers = new Set<EventProducer>();
   private readonly subscriptions = new Set<SubscriptionHandle>();
+  private probe: Admin | undefined;
+  private closed = false;
 
   constructor(opts: KafkaEventBusOptions) {
     this.logger = opts.logger;
@@ -78,8 +80,19 @@ export class KafkaEventBus implements EventBus {
     }
   }
 
+  async ping(): Promise<void> {
+    if (this.closed) throw new Error('event bus is closed');
+    // One long-lived admin connection for probes, without retries: a probe must answer
+    // within the health timeout, and the next probe is the retry.
+    this.probe ??= this.kafka.admin({ retry: { retries: 0 } });
+    await this.probe.connect();
+    await this.probe.describeCluster();
+  }
+
   async close(): Promise<void> {
+    this.closed = true;
     await Promise.all([...this.subscriptions].map((s) => s.stop()));
     await Promise.all([...this.producers].map((p) => p.close()));
+    await this.probe?.disconnect();
   }
 }

@@ -7,6 +7,7 @@ import { BasicTracerProvider } from '@opentelemetry/sdk-trace-base';
 import { pino } from 'pino';
 import { partitionForKey } from '../../../src/events/partitioner.js';
 import type { EventBus, SubscriptionHandle } from '../../../src/events/ports.js';
+import { createEventBus } from '../../../src/events/create-event-bus.js';
 import { uniqueKafkaName } from '../../../src/testing/kafka.js';
 import { bytes, EventCollector, text, waitUntil } from '../../unit/events/event-collector.js';
 import { embeddedBackend, kafkaBackend, runPublisher } from './bus-backends.js';
@@ -49,6 +50,12 @@ describe.each([embeddedBackend(logger), kafkaBackend(logger)])('event bus contra
     await Promise.all(handles.map((h) => h.stop()));
     handles = [];
     await bus?.close();
+  });
+
+  test('ping answers while the bus is open and fails once it is closed', async () => {
+    await expect(bus.ping()).resolves.toBeUndefined();
+    await bus.close();
+    await expect(bus.ping()).rejects.toThrow();
   });
 
   test('an event arrives with its key, value, headers, offset and the key-hashed partition', async () => {
@@ -228,4 +235,15 @@ describe.each([embeddedBackend(logger), kafkaBackend(logger)])('event bus contra
     expect(childPid).not.toBe(process.pid);
     for (const e of seen.events) expect(e.headers['x-origin-pid']).toBe(String(childPid));
   });
+});
+
+test('a Kafka bus pointed at a broker that is not there fails its ping quickly, for health probes', async () => {
+  const bus = await createEventBus({ kafkaBrokers: ['127.0.0.1:1'], clientId: 'ping-probe', dataDir: '', logger });
+  try {
+    const started = Date.now();
+    await expect(bus.ping()).rejects.toThrow();
+    expect(Date.now() - started).toBeLessThan(10_000);
+  } finally {
+    await bus.close();
+  }
 });
