@@ -35,6 +35,8 @@ const settings = readSettings({
   server: 'child',
   /** `on`: tracing installed as in every service process; `off`: no tracer provider. */
   telemetry: 'on',
+  /** Run only the comparisons whose id contains this (e.g. `grpc`, `runtime-vs-bare`). */
+  only: '',
 });
 if (!Number.isInteger(settings.rounds) || !Number.isInteger(settings.concurrency)) throw new Error('--rounds and --concurrency must be integers');
 if (settings.server !== 'child' && settings.server !== 'inprocess') throw new Error('--server must be child or inprocess');
@@ -99,9 +101,11 @@ for (const [protocol, runtimeTransport, bareTransport] of [
 
 const comparisons: Array<LabelledComparison & { id: string; protocol: string }> = [];
 try {
+  const selected = plan.filter((step) => step.id.includes(settings.only));
+  if (selected.length === 0) throw new Error(`--only=${settings.only} matches none of ${plan.map((s) => s.id).join(', ')}`);
   const perComparisonS = (2 * settings.warmupMs + 2 * settings.rounds * settings.roundMs) / 1000;
-  console.log(`runtime-overhead: ${plan.length} comparisons × ~${perComparisonS.toFixed(0)} s, concurrency ${settings.concurrency}, server ${settings.server}, telemetry ${settings.telemetry}`);
-  for (const step of plan) {
+  console.log(`runtime-overhead: ${selected.length} comparisons × ~${perComparisonS.toFixed(0)} s, concurrency ${settings.concurrency}, server ${settings.server}, telemetry ${settings.telemetry}`);
+  for (const step of selected) {
     process.stdout.write(`  ${step.label} ... `);
     const comparison = await compareInterleaved(step.baseline, step.candidate, { ...settings, serverCpuUs });
     console.log(`ops/s ratio ${comparison.ratio.throughput.median.toFixed(3)}`);

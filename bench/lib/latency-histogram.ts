@@ -64,6 +64,9 @@ export class LatencyHistogram {
     if (!(q >= 0 && q <= 100)) throw new RangeError(`percentile must be within 0..100, got ${q}`);
     if (this.#count === 0) return 0;
     const rank = Math.max(1, Math.ceil((q / 100) * this.#count));
+    // The first and last ranks are known exactly.
+    if (rank === 1) return this.min;
+    if (rank === this.#count) return this.#max;
     let seen = 0;
     for (let i = 0; i < this.#counts.length; i++) {
       seen += this.#counts[i]!;
