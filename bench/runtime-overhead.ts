@@ -1,21 +1,19 @@
 // What the Aegis runtime costs a call: Health/Check through createServiceServer against the
 // same handler on a bare Connect adapter, and a traced no-op RPC against Health/Check on
-// the same server. Run: npx tsx bench/runtime-overhead.ts [--rounds=6 --round-ms=1000 ...]
+// the same server. Run: npx tsx bench/runtime-overhead.ts [--rounds=8 --round-ms=800 ...]
 import { fileURLToPath } from 'node:url';
 import { create } from '@bufbuild/protobuf';
 import { createClient } from '@connectrpc/connect';
-import {
-  Health,
-  HealthCheckRequestSchema,
-  HealthCheckResponse_ServingStatus as ServingStatus,
-} from '@aegis/proto/grpc/health/v1/health_pb.js';
+import { HealthCheckRequestSchema } from '@aegis/proto/grpc/health/v1/health_pb.js';
 import {
   type BenchTransport,
   compareInterleaved,
   connectJsonTransport,
   type Contender,
+  expectServing,
   figuresTable,
   grpcTransport,
+  healthCheckContender,
   type LabelledComparison,
   ratioTable,
   ownCpuUsageUs,
@@ -27,10 +25,10 @@ import { NoopService } from './servers/noop-service.js';
 import { type OverheadServerUrls, startOverheadServers } from './servers/overhead-servers.js';
 
 const settings = readSettings({
-  rounds: 6,
-  roundMs: 1_000,
+  rounds: 8,
+  roundMs: 800,
   warmupMs: 1_000,
-  concurrency: 16,
+  concurrency: 8,
   /** `child`: servers in their own process (default, see docs/benchmarks.md); `inprocess`: same event loop as the client. */
   server: 'child',
   /** `on`: tracing installed as in every service process; `off`: no tracer provider. */
@@ -58,23 +56,10 @@ function open(transport: BenchTransport): BenchTransport {
   return transport;
 }
 
-const checkRequest = create(HealthCheckRequestSchema, { service: '' });
-
-function healthCheck(name: string, bench: BenchTransport): Contender {
-  const client = createClient(Health, bench.transport);
-  return { name, call: () => expectServing(client.check(checkRequest)) };
-}
-
 function tracedNoop(name: string, bench: BenchTransport): Contender {
   const client = createClient(NoopService, bench.transport);
-  return { name, call: () => expectServing(client.noop(checkRequest)) };
-}
-
-// A server answering NOT_SERVING (or anything unexpected) would be measured as fast as a
-// healthy one: every call checks what it got.
-async function expectServing(response: Promise<{ status: ServingStatus }>): Promise<void> {
-  const { status } = await response;
-  if (status !== ServingStatus.SERVING) throw new Error(`expected SERVING, got ${ServingStatus[status]}`);
+  const request = create(HealthCheckRequestSchema, { service: '' });
+  return { name, call: () => expectServing(client.noop(request)) };
 }
 
 const plan: Array<{ id: string; label: string; protocol: string; baseline: Contender; candidate: Contender }> = [];
@@ -87,14 +72,14 @@ for (const [protocol, runtimeTransport, bareTransport] of [
     id: `runtime-vs-bare-${slug}`,
     label: `runtime vs bare, ${protocol}`,
     protocol: slug,
-    baseline: healthCheck('bare Health/Check', bareTransport),
-    candidate: healthCheck('runtime Health/Check', runtimeTransport),
+    baseline: healthCheckContender(bareTransport.transport, 'bare Health/Check'),
+    candidate: healthCheckContender(runtimeTransport.transport, 'runtime Health/Check'),
   });
   plan.push({
     id: `traced-vs-health-${slug}`,
     label: `traced RPC vs Health, ${protocol}`,
     protocol: slug,
-    baseline: healthCheck('runtime Health/Check', runtimeTransport),
+    baseline: healthCheckContender(runtimeTransport.transport, 'runtime Health/Check'),
     candidate: tracedNoop('runtime NoopService/Noop', runtimeTransport),
   });
 }
@@ -106,9 +91,9 @@ try {
   const perComparisonS = (2 * settings.warmupMs + 2 * settings.rounds * settings.roundMs) / 1000;
   console.log(`runtime-overhead: ${selected.length} comparisons × ~${perComparisonS.toFixed(0)} s, concurrency ${settings.concurrency}, server ${settings.server}, telemetry ${settings.telemetry}`);
   for (const step of selected) {
-    process.stdout.write(`  ${step.label} ... `);
     const comparison = await compareInterleaved(step.baseline, step.candidate, { ...settings, serverCpuUs });
-    console.log(`ops/s ratio ${comparison.ratio.throughput.median.toFixed(3)}`);
+    const { throughput, serverCpuPerCall } = comparison.ratio;
+    console.log(`  ${step.label}: ops/s ratio ${throughput.median.toFixed(3)}, server CPU/call ratio ${serverCpuPerCall?.median.toFixed(3) ?? '-'}`);
     comparisons.push({ id: step.id, label: step.label, protocol: step.protocol, comparison });
   }
 } finally {

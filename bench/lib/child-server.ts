@@ -71,20 +71,20 @@ export async function startChildServer<T>(
 }
 
 function cpuUsageOf(child: ChildProcess): () => Promise<number> {
-  const pending = new Map<number, (us: number) => void>();
+  const pending = new Map<number, { resolve: (us: number) => void; reject: (err: Error) => void }>();
   let nextId = 0;
   child.on('message', (message: unknown) => {
     if (!isCpuUsage(message) || message.us === undefined) return;
-    pending.get(message.id)?.(message.us);
+    pending.get(message.id)?.resolve(message.us);
     pending.delete(message.id);
   });
   child.once('exit', () => {
-    for (const answer of pending.values()) answer(Number.NaN);
+    for (const { reject } of pending.values()) reject(new Error('bench server exited while its CPU time was asked'));
     pending.clear();
   });
-  return () => new Promise((resolveUsage) => {
+  return () => new Promise((resolveUsage, reject) => {
     const id = nextId++;
-    pending.set(id, resolveUsage);
+    pending.set(id, { resolve: resolveUsage, reject });
     const request: CpuUsageMessage = { type: 'cpu-usage', id };
     child.send(request);
   });

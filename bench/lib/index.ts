@@ -18,3 +18,4 @@ export { figuresTable, formatTable, ratioTable, type LabelledComparison } from '
 export { readSettings } from './bench-settings.js';
 export { connectJsonTransport, grpcTransport, type BenchTransport } from './bench-transports.js';
 export { ownCpuUsageUs, serveToParent, startChildServer, type ChildServer, type StartedServers } from './child-server.js';
+export { expectServing, healthCheckContender } from './health-baseline.js';

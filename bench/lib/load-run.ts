@@ -4,11 +4,15 @@ import { LatencyHistogram } from './latency-histogram.js';
 /** One call of the operation under test; it resolves when the call is complete. */
 export type Operation = () => Promise<unknown>;
 
-export type LoadOptions =
+export type LoadOptions = (
   /** Keep `concurrency` calls in flight until `durationMs` has passed (calls in flight then still count). */
   | { concurrency: number; durationMs: number }
   /** Make exactly `count` calls, at most `concurrency` at a time. */
-  | { concurrency: number; count: number };
+  | { concurrency: number; count: number }
+) & {
+  /** Run this long first, unrecorded (JIT, connections, pools), at the same concurrency. */
+  warmupMs?: number;
+};
 
 export interface LoadResult {
   calls: number;
@@ -27,6 +31,9 @@ export interface LoadResult {
 export async function runLoad(operation: Operation, opts: LoadOptions): Promise<LoadResult> {
   if (!Number.isInteger(opts.concurrency) || opts.concurrency < 1) {
     throw new RangeError(`concurrency must be a positive integer, got ${opts.concurrency}`);
+  }
+  if (opts.warmupMs !== undefined && opts.warmupMs > 0) {
+    await runLoad(operation, { concurrency: opts.concurrency, durationMs: opts.warmupMs });
   }
   const latency = new LatencyHistogram();
   const limit = 'count' in opts ? opts.count : Number.POSITIVE_INFINITY;

@@ -60,9 +60,16 @@ function gitState(): Pick<MachineInfo, 'gitCommit' | 'gitDirty'> {
   }
 }
 
+// Six significant digits: run-to-run noise is in the second or third, and a diff of two
+// results should show changed figures, not changed float noise.
+function roundFractions(_key: string, value: unknown): unknown {
+  return typeof value === 'number' && !Number.isInteger(value) && Number.isFinite(value) ? Number(value.toPrecision(6)) : value;
+}
+
 /**
- * Writes `{ name, machine, result }` as pretty JSON to `<dir>/<name>.json` (default
- * `bench/results/`), replacing the previous result of the same bench; returns the path.
+ * Writes `{ name, machine, result }` as pretty JSON (fractions to six significant digits)
+ * to `<dir>/<name>.json` (default `bench/results/`), replacing the previous result of the
+ * same bench; returns the path.
  */
 export function writeResult<T>(name: string, result: T, opts: { dir?: string; machine?: MachineInfo } = {}): string {
   if (!/^[a-z0-9][a-z0-9-]*$/.test(name)) throw new Error(`bench result name must be kebab-case, got "${name}"`);
@@ -70,6 +77,6 @@ export function writeResult<T>(name: string, result: T, opts: { dir?: string; ma
   mkdirSync(dir, { recursive: true });
   const path = join(dir, `${name}.json`);
   const body: BenchResult<T> = { name, machine: opts.machine ?? machineInfo(), result };
-  writeFileSync(path, `${JSON.stringify(body, null, 2)}\n`);
+  writeFileSync(path, `${JSON.stringify(body, roundFractions, 2)}\n`);
   return path;
 }

@@ -20,7 +20,7 @@ export const authService: ServiceDefinition = {
   defaultPort: 8081,
   migrationsDir: fileURLToPath(new URL('../migrations', import.meta.url)),
   async build(ctx: ServiceContext) {
-    const config = loadAuthConfig();
+    const config = loadAuthConfig(ctx.env);
     const { pepper, source } = await loadPepper(config.AEGIS_AUTH_API_KEY_PEPPER, ctx.config.serviceDataDir);
     if (source === 'file' && ctx.config.databaseUrl !== undefined) {
       ctx.logger.warn('AEGIS_AUTH_API_KEY_PEPPER is not set: using a pepper generated in the data directory; every auth instance must share one, so set it in production');
@@ -35,8 +35,12 @@ export const authService: ServiceDefinition = {
       pepper,
     });
     if (credential !== undefined) {
-      await ctx.publisher.publish(keyCreatedAudit(credential));
       ctx.logger.info({ tenantId: credential.tenantId, keyId: credential.keyId, hint: credential.hint }, 'bootstrap admin key created');
+      // The key is committed and exists nowhere else: failing start-up here would lose it for
+      // good (the next start sees a key and does not bootstrap). The log line above records it.
+      await ctx.publisher.publish(keyCreatedAudit(credential)).catch((err: unknown) => {
+        ctx.logger.error({ err, keyId: credential.keyId }, 'could not publish the audit event for the bootstrap key');
+      });
     }
 
     return {

@@ -50,3 +50,16 @@ describe('runLoad', () => {
     await expect(runLoad(async () => undefined, { concurrency: 1.5, count: 1 })).rejects.toThrow(RangeError);
   });
 });
+
+describe('runLoad with a warm-up', () => {
+  it('makes the warm-up calls first and leaves them out of the figures', async () => {
+    let calls = 0;
+    const call = async () => {
+      calls++;
+      await new Promise((resolve) => setImmediate(resolve));
+    };
+    const result = await runLoad(call, { concurrency: 2, count: 10, warmupMs: 5 });
+    expect(result.calls).toBe(10);
+    expect(calls).toBeGreaterThan(10);
+  });
+});

@@ -46,3 +46,15 @@ describe('writeResult', () => {
     expect(machineInfo(new Date('2025-01-02T03:04:05.000Z')).date).toBe('2025-01-02T03:04:05.000Z');
   });
 });
+
+describe('writeResult number format', () => {
+  it('keeps six significant digits of fractions and integers as they are', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'aegis-bench-'));
+    try {
+      const path = writeResult('rounding', { ratio: 0.95231449871, us: 2002.30194828, calls: 17983 }, { dir });
+      expect(JSON.parse(readFileSync(path, 'utf8')).result).toEqual({ ratio: 0.952314, us: 2002.3, calls: 17983 });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -1,5 +1,5 @@
 import type { ConnectRouter, Interceptor } from '@connectrpc/connect';
-import type { RuntimeConfig } from '../config/index.js';
+import type { EnvSource, RuntimeConfig } from '../config/index.js';
 import type { SqlDatabase } from '../db/index.js';
 import type { EventBus } from '../events/index.js';
 import type { HealthRegistry } from '../health/index.js';
@@ -17,6 +17,8 @@ import type { HttpRoute } from '../server/index.js';
  */
 export interface ServiceContext {
   readonly config: RuntimeConfig;
+  /** The environment the runtime config was read from: a service parses its own variables from it, once. */
+  readonly env: EnvSource;
   readonly logger: Logger;
   /** The service's own schema, on Postgres (DATABASE_URL) or embedded PGlite. */
   readonly db: SqlDatabase;

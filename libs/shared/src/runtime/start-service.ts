@@ -37,7 +37,8 @@ export interface StartServiceOptions {
  * every service. Health stays NOT_SERVING until everything above succeeded.
  */
 export async function startService(def: ServiceDefinition, opts: StartServiceOptions): Promise<StartedService> {
-  const config = runtimeConfigFor(def.name, def.defaultPort, opts.env);
+  const env = opts.env ?? process.env;
+  const config = runtimeConfigFor(def.name, def.defaultPort, env);
   const logger = opts.logger ?? createLogger({ service: def.name, level: config.logLevel });
   const health = new HealthRegistry({ logger });
   const metrics = createServerMetrics();
@@ -57,7 +58,7 @@ export async function startService(def: ServiceDefinition, opts: StartServiceOpt
       health.addDependency('redis', () => redisPing(client));
     }
     const ctx: ServiceContext = {
-      config, logger, db, events: opts.events, publisher: opts.publisher, health, metrics,
+      config, env, logger, db, events: opts.events, publisher: opts.publisher, health, metrics,
       ...(redis !== undefined ? { redis } : {}),
       onShutdown: (step) => closeSteps.push(step),
     };

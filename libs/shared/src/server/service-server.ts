@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { Code, ConnectError, type ConnectRouter, type Interceptor } from '@connectrpc/connect';
 import { Health } from '@aegis/proto/grpc/health/v1/health_pb.js';
@@ -61,6 +62,8 @@ export function createServiceServer(opts: ServiceServerOptions): ServiceServer {
   const metrics = opts.metrics ?? createServerMetrics();
   metrics.observeDependencies(health);
   const shutdownController = new AbortController();
+  // Connect adds one abort listener per in-flight request (removed when it ends): not a leak.
+  setMaxListeners(0, shutdownController.signal);
 
   const rpcHandler = createRpcHandler({
     logger,

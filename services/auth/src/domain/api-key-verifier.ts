@@ -7,7 +7,8 @@ export type ApiKeyInvalidReason = 'malformed' | 'bad_checksum' | 'not_found' | '
 
 export type ApiKeyVerdict =
   | { valid: true; key: StoredApiKey }
-  | { valid: false; reason: ApiKeyInvalidReason };
+  /** `keyId` is set when the key was found but may not be used (revoked, disabled, ...). */
+  | { valid: false; reason: ApiKeyInvalidReason; keyId?: string };
 
 /**
  * Decides whether a presented key may be used now. Look-alikes and typos are rejected by the
@@ -29,6 +30,6 @@ export class ApiKeyVerifier {
     if (key === undefined || !digestsEqual(key.digest, digest)) return { valid: false, reason: 'not_found' };
     if (expectedTenantId !== undefined && expectedTenantId !== key.tenantId) return { valid: false, reason: 'not_found' };
     const rejection = keyRejection(key, this.now());
-    return rejection === undefined ? { valid: true, key } : { valid: false, reason: rejection };
+    return rejection === undefined ? { valid: true, key } : { valid: false, reason: rejection, keyId: key.id };
   }
 }

@@ -25,7 +25,9 @@ export async function verifyApiKey(verifier: ApiKeyVerifier, req: VerifyApiKeyRe
   requireLength(req.key, 'key', 1, MAX_KEY_LENGTH);
   if (req.tenantId !== '') requireTenantId(req.tenantId);
   const verdict = await verifier.verify(req.key, req.tenantId === '' ? undefined : req.tenantId);
-  if (!verdict.valid) return create(VerifyApiKeyResponseSchema, { valid: false, reason: REASONS[verdict.reason] });
+  // The contract names the key of a revoked/expired/disabled key (the caller holds its secret,
+  // so this reveals nothing); never for another tenant's key, which is NOT_FOUND without an id.
+  if (!verdict.valid) return create(VerifyApiKeyResponseSchema, { valid: false, reason: REASONS[verdict.reason], keyId: verdict.keyId ?? '' });
   const { key } = verdict;
   return create(VerifyApiKeyResponseSchema, {
     valid: true,

@@ -158,6 +158,45 @@ describe.each([embeddedBackend(), externalBackend()])('ApiKeyService on $name', 
     }
   });
 
+  test("the key's stored state decides the answer, read through the real store", async () => {
+    const db = await auth.openDatabase();
+    const { keyId } = await auth.client.verifyApiKey({ key });
+    const past = new Date(Date.now() - 60_000);
+    const future = new Date(Date.now() + 3_600_000);
+    const setKey = (column: string, value: Date | null) => db.query(`UPDATE api_keys SET ${column} = $1 WHERE id = $2`, [value, keyId]);
+    const answer = async () => {
+      const res = await auth.client.verifyApiKey({ key });
+      return { valid: res.valid, reason: ApiKeyInvalidReason[res.reason], keyId: res.keyId };
+    };
+    const rejected = (reason: string) => ({ valid: false, reason, keyId });
+    try {
+      await setKey('expires_at', future);
+      const expiring = await auth.client.verifyApiKey({ key });
+      expect(expiring.valid).toBe(true);
+      expect(Number(expiring.expireTime?.seconds)).toBe(Math.floor(future.getTime() / 1000));
+      await setKey('expires_at', past);
+      expect(await answer()).toEqual(rejected('EXPIRED'));
+      await setKey('expires_at', null);
+
+      await setKey('disabled_at', past);
+      expect(await answer()).toEqual(rejected('DISABLED'));
+      await setKey('disabled_at', null);
+
+      await db.query(`UPDATE users SET disabled_at = $1 WHERE tenant_id = 'default' AND id = 'admin'`, [past]);
+      expect(await answer()).toEqual(rejected('OWNER_DISABLED'));
+      await db.query(`UPDATE users SET disabled_at = NULL`);
+
+      await setKey('revoked_at', future);
+      expect(await answer()).toEqual({ valid: true, reason: 'UNSPECIFIED', keyId });
+      await setKey('revoked_at', past);
+      expect(await answer()).toEqual(rejected('REVOKED'));
+    } finally {
+      await db.query('UPDATE api_keys SET expires_at = NULL, disabled_at = NULL, revoked_at = NULL');
+      await db.query('UPDATE users SET disabled_at = NULL');
+    }
+    expect(await answer()).toEqual({ valid: true, reason: 'UNSPECIFIED', keyId });
+  });
+
   // Last: it replaces the running instance.
   test('a restart on the same database creates no second key, shows no banner, and the old key still verifies', async () => {
     const env = backend.env(dataDir.path);

@@ -25,7 +25,7 @@ export function embeddedBackend(): AuthBackend {
   return {
     name: 'PGlite + embedded event log',
     async setUp() {},
-    env: (dataDir) => ({ AEGIS_DATA_DIR: dataDir, AEGIS_AUTH_PORT: '0', LOG_LEVEL: 'info' }),
+    env: (dataDir) => ({ AEGIS_DATA_DIR: dataDir, AEGIS_AUTH_PORT: '0' }),
     async tearDown() {},
   };
 }
@@ -36,11 +36,13 @@ export function externalBackend(): AuthBackend {
   return {
     name: 'Postgres + Kafka',
     async setUp() {
-      [db, brokers] = await Promise.all([createTestDatabase({ schema: 'auth' }), requireKafka()]);
+      // Kafka first: a database created before a failed broker check would never be dropped.
+      brokers = await requireKafka();
+      db = await createTestDatabase({ schema: 'auth' });
     },
     env(dataDir) {
       if (db?.url === undefined) throw new Error('setUp did not create the test database');
-      return { AEGIS_DATA_DIR: dataDir, AEGIS_AUTH_PORT: '0', LOG_LEVEL: 'info', DATABASE_URL: db.url, KAFKA_BROKERS: brokers.join(',') };
+      return { AEGIS_DATA_DIR: dataDir, AEGIS_AUTH_PORT: '0', DATABASE_URL: db.url, KAFKA_BROKERS: brokers.join(',') };
     },
     async tearDown() {
       await db?.close();
@@ -69,6 +71,10 @@ export interface RunningAuth {
 const BANNER_KEY = /^\s*([a-z][a-z0-9]+_[a-z][a-z0-9]+_[0-9A-Za-z]{38})\s*$/;
 
 export async function startAuth(env: Record<string, string>): Promise<RunningAuth> {
+  // Auth reads its own variables from process.env, not from `env` (see definition.ts): a
+  // developer's AEGIS_AUTH_* would silently change what these tests check.
+  const leaked = Object.keys(process.env).filter((name) => name.startsWith('AEGIS_AUTH_'));
+  if (leaked.length > 0) throw new Error(`unset ${leaked.join(', ')} to run the auth integration tests`);
   const logLines: string[] = [];
   const logger = createLogger({ service: 'auth-test', level: 'info', destination: { write: (line: string) => logLines.push(line) } });
   const running = await startServices([authService], { processName: 'auth-test', telemetry: false, env, logger });

@@ -100,9 +100,14 @@ describe('ApiKeyVerifier', () => {
     ['disabled', { disabledAt: new Date(now.getTime() - 1) }],
     ['owner_disabled', { ownerDisabled: true }],
     ['expired', { expiresAt: now }],
-  ] as const)('reports %s', async (reason, state) => {
-    const { verifier, secret } = setUp(state);
-    await expect(verifier.verify(secret)).resolves.toEqual({ valid: false, reason });
+  ] as const)('reports %s, naming the key that was found', async (reason, state) => {
+    const { verifier, secret, stored } = setUp(state);
+    await expect(verifier.verify(secret)).resolves.toEqual({ valid: false, reason, keyId: stored.id });
+  });
+
+  test("another tenant's key is not found even when it is also revoked: its state is not revealed either", async () => {
+    const { verifier, secret } = setUp({ revokedAt: new Date(now.getTime() - 1) });
+    await expect(verifier.verify(secret, 'globex')).resolves.toEqual({ valid: false, reason: 'not_found' });
   });
 
   test('a rotated key stays valid until its revocation time', async () => {
@@ -119,6 +124,6 @@ describe('ApiKeyVerifier', () => {
     const verifier = new ApiKeyVerifier(store, pepper, () => clock);
     await expect(verifier.verify(secret)).resolves.toMatchObject({ valid: true });
     clock = expiresAt;
-    await expect(verifier.verify(secret)).resolves.toEqual({ valid: false, reason: 'expired' });
+    await expect(verifier.verify(secret)).resolves.toMatchObject({ valid: false, reason: 'expired' });
   });
 });
