@@ -14,3 +14,6 @@ export * from './runtime/index.js';
 export * from './server/index.js';
 export * from './telemetry/index.js';
 export * from './validation/index.js';
+export * from './auth/index.js';
+export * from './crypto/index.js';
+export * from './kv/index.js';

@@ -1,58 +1,36 @@
 import { fileURLToPath } from 'node:url';
-import { ApiKeyService } from '@aegis/proto/aegis/auth/v1/api_key_service_pb.js';
-import { IdentityProviderService } from '@aegis/proto/aegis/auth/v1/identity_provider_service_pb.js';
-import { OAuthService } from '@aegis/proto/aegis/auth/v1/oauth_service_pb.js';
-import { SessionService } from '@aegis/proto/aegis/auth/v1/session_service_pb.js';
-import { TenantService } from '@aegis/proto/aegis/auth/v1/tenant_service_pb.js';
-import { TokenService } from '@aegis/proto/aegis/auth/v1/token_service_pb.js';
-import { UserService } from '@aegis/proto/aegis/auth/v1/user_service_pb.js';
 import type { ServiceContext, ServiceDefinition } from '@aegis/shared';
-import { PostgresApiKeyStore } from './adapters/postgres/api-key-store.js';
+import { loadKeyring } from './adapters/keyring-file.js';
 import { loadPepper } from './adapters/pepper-file.js';
-import { keyCreatedAudit } from './audit.js';
-import { bootstrapAdmin } from './bootstrap-admin.js';
+import { createApiKeysModule } from './api-keys/module.js';
 import { loadAuthConfig } from './config.js';
-import { ApiKeyVerifier } from './domain/api-key-verifier.js';
-import { verifyApiKey } from './handlers/verify-api-key.js';
+import type { AuthDeps, AuthModule } from './module-ports.js';
+import { createSsoModule } from './sso/module.js';
+import { createTokensModule } from './tokens/module.js';
+import { createUsersModule } from './users/module.js';
 
 export const authService: ServiceDefinition = {
   name: 'auth',
   defaultPort: 8081,
   migrationsDir: fileURLToPath(new URL('../migrations', import.meta.url)),
   async build(ctx: ServiceContext) {
-    const config = loadAuthConfig(ctx.env);
-    const { pepper, source } = await loadPepper(config.AEGIS_AUTH_API_KEY_PEPPER, ctx.config.serviceDataDir);
-    if (source === 'file' && ctx.config.databaseUrl !== undefined) {
-      ctx.logger.warn('AEGIS_AUTH_API_KEY_PEPPER is not set: using a pepper generated in the data directory; every auth instance must share one, so set it in production');
+    const deps = await authDeps(ctx);
+    const apiKeys = await createApiKeysModule(deps);
+    const modules: AuthModule[] = [
+      apiKeys,
+      await createTokensModule(deps),
+      await createSsoModule(deps),
+      await createUsersModule(deps),
+    ];
+    for (const module of modules) {
+      if (module.close !== undefined) ctx.onShutdown({ name: 'auth module', run: () => module.close!() });
     }
-    const store = new PostgresApiKeyStore(ctx.db);
-    const verifier = new ApiKeyVerifier(store, pepper);
-
-    const credential = await bootstrapAdmin(store, {
-      tenantId: config.AEGIS_AUTH_BOOTSTRAP_TENANT,
-      prefix: config.AEGIS_AUTH_API_KEY_PREFIX,
-      environment: config.AEGIS_AUTH_API_KEY_ENVIRONMENT,
-      pepper,
-    });
-    if (credential !== undefined) {
-      ctx.logger.info({ tenantId: credential.tenantId, keyId: credential.keyId, hint: credential.hint }, 'bootstrap admin key created');
-      // The key is committed and exists nowhere else: failing start-up here would lose it for
-      // good (the next start sees a key and does not bootstrap). The log line above records it.
-      await ctx.publisher.publish(keyCreatedAudit(credential)).catch((err: unknown) => {
-        ctx.logger.error({ err, keyId: credential.keyId }, 'could not publish the audit event for the bootstrap key');
-      });
-    }
-
+    const credential = apiKeys.bootstrap;
     return {
       routes(router) {
-        router.service(ApiKeyService, {
-          verifyApiKey: (req) => verifyApiKey(verifier, req),
-        });
-        // Contracts served now, implemented by the auth issue: their RPCs answer Unimplemented.
-        for (const service of [IdentityProviderService, OAuthService, SessionService, TenantService, TokenService, UserService]) {
-          router.service(service, {});
-        }
+        for (const module of modules) module.register(router);
       },
+      httpRoutes: Object.assign({}, ...modules.map((m) => m.httpRoutes ?? {})),
       banner: credential === undefined ? [] : [
         `Bootstrap admin API key for tenant "${credential.tenantId}" (shown once, store it now):`,
         `  ${credential.secret}`,
@@ -60,3 +38,14 @@ export const authService: ServiceDefinition = {
     };
   },
 };
+
+async function authDeps(ctx: ServiceContext): Promise<AuthDeps> {
+  const config = loadAuthConfig(ctx.env);
+  const { pepper, source: pepperSource } = await loadPepper(config.AEGIS_AUTH_API_KEY_PEPPER, ctx.config.serviceDataDir);
+  const { keyring, source: keyringSource } = await loadKeyring(config.AEGIS_AUTH_ENCRYPTION_KEYS, ctx.config.serviceDataDir);
+  if (ctx.config.databaseUrl !== undefined && (pepperSource === 'file' || keyringSource === 'file')) {
+    ctx.logger.warn('AEGIS_AUTH_API_KEY_PEPPER or AEGIS_AUTH_ENCRYPTION_KEYS is not set: using secrets generated in the data directory; every auth instance must share them, so set both in production');
+  }
+  const issuer = config.AEGIS_AUTH_ISSUER ?? `http://${ctx.config.host}:${ctx.config.port}`;
+  return { ctx, config, pepper, keyring, issuer };
+}

@@ -8,6 +8,7 @@ import type { Logger } from '../logging/index.js';
 import type { EventPublisher } from './event-publisher.js';
 import type { ServerMetrics } from '../metrics/index.js';
 import type { RedisClient } from '../redis/index.js';
+import type { Broadcast, KeyValueStore } from '../kv/index.js';
 import type { HttpRoute } from '../server/index.js';
 
 /**
@@ -24,6 +25,10 @@ export interface ServiceContext {
   readonly db: SqlDatabase;
   /** Present only when REDIS_URL is set. */
   readonly redis?: RedisClient;
+  /** Expiring shared state, namespaced `aegis:<service>:`: Redis when configured, else in-memory. */
+  readonly kv: KeyValueStore;
+  /** Messages to every instance of this service (cache invalidation): Redis pub/sub, else in-process. */
+  readonly broadcast: Broadcast;
   /** Kafka when KAFKA_BROKERS is set, else the embedded event log (shared by the services of one process). */
   readonly events: EventBus;
   /** Publishes aegis.events.v1 envelopes (audit, usage, alerts) on their topics. */

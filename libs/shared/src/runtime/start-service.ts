@@ -8,6 +8,7 @@ import type { ShutdownStep } from '../lifecycle/index.js';
 import { createLogger, type Logger } from '../logging/index.js';
 import { createServerMetrics } from '../metrics/index.js';
 import { closeRedis, createRedis, redisPing, type RedisClient } from '../redis/index.js';
+import { MemoryBroadcast, MemoryKeyValueStore, RedisBroadcast, RedisKeyValueStore } from '../kv/index.js';
 import { createServiceServer, type ServiceServer } from '../server/index.js';
 import type { EventPublisher } from './event-publisher.js';
 import type { ServiceContext, ServiceDefinition } from './service-definition.js';
@@ -43,6 +44,7 @@ export async function startService(def: ServiceDefinition, opts: StartServiceOpt
   const health = new HealthRegistry({ logger });
   const metrics = createServerMetrics();
   const closeSteps: ShutdownStep[] = [];
+  const resourceSteps: ShutdownStep[] = [];
 
   const db = await openDatabase(def, config, logger);
   health.addDependency('postgres', () => db.ping());
@@ -57,7 +59,14 @@ export async function startService(def: ServiceDefinition, opts: StartServiceOpt
       redis = client;
       health.addDependency('redis', () => redisPing(client));
     }
+    const prefix = `aegis:${def.name}:`;
+    const kv = redis !== undefined ? new RedisKeyValueStore(redis, prefix) : new MemoryKeyValueStore();
+    const broadcast = config.redisUrl !== undefined
+      ? new RedisBroadcast({ url: config.redisUrl, name: `${def.name}-broadcast`, keyPrefix: prefix, logger })
+      : new MemoryBroadcast();
+    resourceSteps.push({ name: `${def.name} broadcast`, run: () => broadcast.close() });
     const ctx: ServiceContext = {
+      kv, broadcast,
       config, env, logger, db, events: opts.events, publisher: opts.publisher, health, metrics,
       ...(redis !== undefined ? { redis } : {}),
       onShutdown: (step) => closeSteps.push(step),
@@ -76,14 +85,13 @@ export async function startService(def: ServiceDefinition, opts: StartServiceOpt
     });
     const { url } = await server.listen();
     await health.markReady();
-    const resourceSteps: ShutdownStep[] = [];
     const client = redis;
     if (client !== undefined) resourceSteps.push({ name: `${def.name} redis`, run: () => closeRedis(client) });
     resourceSteps.push({ name: `${def.name} database`, run: () => db.close() });
     return { name: def.name, config, url, server, banner: parts.banner ?? [], closeSteps, resourceSteps };
   } catch (err) {
     // Nothing is serving yet: release what was opened so a failed start leaves no handles.
-    for (const step of closeSteps) await step.run().catch(() => undefined);
+    for (const step of [...closeSteps, ...resourceSteps]) await step.run().catch(() => undefined);
     if (redis !== undefined) await closeRedis(redis).catch(() => undefined);
     await db.close().catch(() => undefined);
     throw err;

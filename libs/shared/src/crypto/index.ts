@@ -1,0 +1,1 @@
+export { generateKeyringSpec, needsReseal, open as openSealed, parseKeyring, seal, SecretBoxError, type Keyring } from './secret-box.js';
