@@ -3,6 +3,7 @@ import type { ServiceContext, ServiceDefinition } from '@aegis/shared';
 import { loadKeyring } from './adapters/keyring-file.js';
 import { loadPepper } from './adapters/pepper-file.js';
 import { createApiKeysModule } from './api-keys/module.js';
+import { Authorizer } from './authorization.js';
 import { loadAuthConfig } from './config.js';
 import type { AuthDeps, AuthModule } from './module-ports.js';
 import { createSsoModule } from './sso/module.js';
@@ -47,5 +48,5 @@ async function authDeps(ctx: ServiceContext): Promise<AuthDeps> {
     ctx.logger.warn('AEGIS_AUTH_API_KEY_PEPPER or AEGIS_AUTH_ENCRYPTION_KEYS is not set: using secrets generated in the data directory; every auth instance must share them, so set both in production');
   }
   const issuer = config.AEGIS_AUTH_ISSUER ?? `http://${ctx.config.host}:${ctx.config.port}`;
-  return { ctx, config, pepper, keyring, issuer };
+  return { ctx, config, pepper, keyring, issuer, authorizer: new Authorizer(config.AEGIS_AUTH_BOOTSTRAP_TENANT) };
 }

@@ -3,6 +3,7 @@
 import type { TokenPair } from '@aegis/proto/aegis/auth/v1/token_pb.js';
 import type { ConnectRouter } from '@connectrpc/connect';
 import type { Keyring, ServiceContext } from '@aegis/shared';
+import type { Authorizer } from './authorization.js';
 import type { AuthConfig } from './config.js';
 
 /** What every module is built from. */
@@ -15,6 +16,8 @@ export interface AuthDeps {
   keyring: Keyring;
   /** Public base URL of this auth service (JWT `iss`, OIDC discovery, OAuth redirect defaults). */
   issuer: string;
+  /** Interim RPC authorisation from the contracts' access options (authorization.ts). */
+  authorizer: Authorizer;
 }
 
 export interface AuthModule {
