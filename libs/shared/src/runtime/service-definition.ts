@@ -9,6 +9,7 @@ import type { EventPublisher } from './event-publisher.js';
 import type { ServerMetrics } from '../metrics/index.js';
 import type { RedisClient } from '../redis/index.js';
 import type { Broadcast, KeyValueStore } from '../kv/index.js';
+import type { CredentialEvents } from '../auth/index.js';
 import type { HttpRoute } from '../server/index.js';
 
 /**
@@ -29,6 +30,8 @@ export interface ServiceContext {
   readonly kv: KeyValueStore;
   /** Messages to every instance of this service (cache invalidation): Redis pub/sub, else in-process. */
   readonly broadcast: Broadcast;
+  /** Platform-wide credential invalidations (auth publishes, every interceptor listens). */
+  readonly credentialEvents: CredentialEvents;
   /** Kafka when KAFKA_BROKERS is set, else the embedded event log (shared by the services of one process). */
   readonly events: EventBus;
   /** Publishes aegis.events.v1 envelopes (audit, usage, alerts) on their topics. */

@@ -8,6 +8,7 @@ import type { ShutdownStep } from '../lifecycle/index.js';
 import { createLogger, type Logger } from '../logging/index.js';
 import { createServerMetrics } from '../metrics/index.js';
 import { closeRedis, createRedis, redisPing, type RedisClient } from '../redis/index.js';
+import { createCredentialEvents } from '../auth/index.js';
 import { MemoryBroadcast, MemoryKeyValueStore, RedisBroadcast, RedisKeyValueStore } from '../kv/index.js';
 import { createServiceServer, type ServiceServer } from '../server/index.js';
 import type { EventPublisher } from './event-publisher.js';
@@ -65,8 +66,10 @@ export async function startService(def: ServiceDefinition, opts: StartServiceOpt
       ? new RedisBroadcast({ url: config.redisUrl, name: `${def.name}-broadcast`, keyPrefix: prefix, logger })
       : new MemoryBroadcast();
     resourceSteps.push({ name: `${def.name} broadcast`, run: () => broadcast.close() });
+    const credentialEvents = createCredentialEvents({ name: def.name, logger, ...(config.redisUrl !== undefined ? { redisUrl: config.redisUrl } : {}) });
+    resourceSteps.push({ name: `${def.name} credential events`, run: () => credentialEvents.close() });
     const ctx: ServiceContext = {
-      kv, broadcast,
+      kv, broadcast, credentialEvents,
       config, env, logger, db, events: opts.events, publisher: opts.publisher, health, metrics,
       ...(redis !== undefined ? { redis } : {}),
       onShutdown: (step) => closeSteps.push(step),
