@@ -43,9 +43,19 @@ test('starts all five services on embedded backends, prints a bootstrap key once
     key = first.stdout().match(/\b(genxai_live_[0-9A-Za-z]{38})\b/)![1]!;
     const verified = await postJson(`${urls.auth}/aegis.auth.v1.ApiKeyService/VerifyApiKey`, { key });
     expect(verified.json).toMatchObject({ valid: true, principal: { tenantId: 'default', roles: ['admin'] } });
-    // A served contract whose implementation belongs to a later issue says so plainly.
-    const pending = await postJson(`${urls.policy}/aegis.policy.v1.DecisionService/Check`, { tenantId: 'default' });
-    expect(pending.json).toMatchObject({ code: 'unimplemented' });
+    // Every non-public RPC of every service needs a credential, checked with auth at request time.
+    const anonymous = await postJson(`${urls.policy}/aegis.policy.v1.DecisionService/Check`, { tenantId: 'default' });
+    expect(anonymous.status).toBe(401);
+    expect(anonymous.json).toMatchObject({ code: 'unauthenticated' });
+    expect(String(anonymous.json.message)).toContain('missing credential');
+    // With the bootstrap key the call gets through to a contract whose implementation belongs
+    // to a later issue, which says so plainly.
+    const pending = await fetch(`${urls.policy}/aegis.policy.v1.DecisionService/Check`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${key}` },
+      body: JSON.stringify({ tenantId: 'default' }),
+    });
+    expect(await pending.json()).toMatchObject({ code: 'unimplemented' });
   } finally {
     expect(await first.stop('SIGTERM')).toBe(0);
   }

@@ -6,8 +6,9 @@ import { methodAccess, permissionDenied, requirePrincipal } from '@aegis/shared'
 // Interim authorisation for auth's own RPCs, until the policy service's permission
 // interceptor (which evaluates roles and ABAC policies) is in front of every service.
 // The rule is read from the contract's `(aegis.common.v1.access)` option:
-//   - tenant scope: the caller must belong to the request's tenant;
-//   - platform scope: the caller must belong to the platform (bootstrap) tenant;
+//   - tenant scope: the caller must belong to the request's tenant, or to the platform
+//     (bootstrap) tenant, whose administrators look after every tenant (docs/contracts.md);
+//   - platform scope: the caller must belong to the platform tenant;
 //   - a named permission needs the `admin` role, a `*` permission, or that exact permission
 //     on the principal; a caller acting on their own resources (ownerUserId) passes for the
 //     self-service permissions below.
@@ -29,17 +30,20 @@ export class Authorizer {
     const rule = methodAccess(ctx.method);
     if (rule?.scope === AccessScope.PLATFORM) {
       if (principal.tenantId !== this.platformTenantId) throw permissionDenied(`${ctx.method.name} acts across tenants: only principals of the platform tenant may call it`);
-    } else if (principal.tenantId !== opts.tenantId) {
+    } else if (principal.tenantId !== opts.tenantId && principal.tenantId !== this.platformTenantId) {
       throw permissionDenied(`the caller belongs to tenant "${principal.tenantId}", not "${opts.tenantId}"`);
     }
     const permission = rule?.permission ?? '';
-    if (permission === '' || holds(principal, permission)) return principal;
-    if (opts.ownerUserId !== undefined && opts.ownerUserId === principal.userId && SELF_SERVICE.has(permission)) return principal;
+    if (permission === '' || holdsPermission(principal, permission)) return principal;
+    // Self-service needs the same tenant too: a platform user "alice" is not acme's "alice".
+    const isOwner = opts.ownerUserId !== undefined && principal.tenantId === opts.tenantId && opts.ownerUserId === principal.userId;
+    if (isOwner && SELF_SERVICE.has(permission)) return principal;
     throw permissionDenied(`missing permission ${permission}`);
   }
 }
 
-function holds(principal: Principal, permission: string): boolean {
+/** The interim permission rule: the `admin` role, `*`, `<resource>:*` or the exact permission. */
+export function holdsPermission(principal: Principal, permission: string): boolean {
   if (principal.roles.includes('admin')) return true;
   const [resource] = permission.split(':');
   return principal.permissions.some((p) => p === '*' || p === permission || p === `${resource}:*`);

@@ -9,7 +9,7 @@ import type { EventPublisher } from './event-publisher.js';
 import type { ServerMetrics } from '../metrics/index.js';
 import type { RedisClient } from '../redis/index.js';
 import type { Broadcast, KeyValueStore } from '../kv/index.js';
-import type { CredentialEvents } from '../auth/index.js';
+import type { CredentialEvents, CredentialVerifier } from '../auth/index.js';
 import type { HttpRoute } from '../server/index.js';
 
 /**
@@ -48,8 +48,15 @@ export interface ServiceParts {
   routes(router: ConnectRouter): void;
   /** Extra plain-HTTP GET routes, e.g. `/.well-known/jwks.json`. */
   httpRoutes?: Record<string, HttpRoute>;
-  /** Innermost interceptors (authentication, permission). */
+  /** Innermost interceptors (permission, ...), inside the runtime's authentication interceptor. */
   interceptors?: Interceptor[];
+  /**
+   * Verifies callers' credentials for this service. Absent: the runtime builds the remote one
+   * (VerifyApiKey at AEGIS_AUTH_URL, access tokens against its JWKS). The auth service supplies
+   * an in-process one, so it never calls itself over the network. Closed by the runtime after
+   * the server drained.
+   */
+  credentialVerifier?: CredentialVerifier;
   /** Lines for the operator, printed once at start (e.g. a first-start bootstrap credential). */
   banner?: string[];
 }

@@ -8,7 +8,7 @@ import type { ShutdownStep } from '../lifecycle/index.js';
 import { createLogger, type Logger } from '../logging/index.js';
 import { createServerMetrics } from '../metrics/index.js';
 import { closeRedis, createRedis, redisPing, type RedisClient } from '../redis/index.js';
-import { createCredentialEvents } from '../auth/index.js';
+import { authenticationInterceptor, createCredentialEvents, createRemoteCredentialVerifier, loadAuthenticationConfig } from '../auth/index.js';
 import { MemoryBroadcast, MemoryKeyValueStore, RedisBroadcast, RedisKeyValueStore } from '../kv/index.js';
 import { createServiceServer, type ServiceServer } from '../server/index.js';
 import type { EventPublisher } from './event-publisher.js';
@@ -34,13 +34,24 @@ export interface StartServiceOptions {
   logger?: Logger;
 }
 
+// The auth service of each group of services started together (one startServices call: they
+// share its event bus). The others call it when AEGIS_AUTH_URL is unset, so `npm start` works
+// whatever port auth got.
+const authUrlOfGroup = new WeakMap<EventBus, string>();
+
+/** The service whose credential checks the others call (AEGIS_AUTH_URL). */
+const AUTH_SERVICE = 'auth';
+
 /**
  * Configuration → dependencies → migrations → service → listening server, the same for
- * every service. Health stays NOT_SERVING until everything above succeeded.
+ * every service. Health stays NOT_SERVING until everything above succeeded. Every non-public
+ * RPC requires a verified credential (the authentication interceptor).
  */
 export async function startService(def: ServiceDefinition, opts: StartServiceOptions): Promise<StartedService> {
   const env = opts.env ?? process.env;
   const config = runtimeConfigFor(def.name, def.defaultPort, env);
+  const groupAuthUrl = authUrlOfGroup.get(opts.events);
+  const authentication = loadAuthenticationConfig(env, groupAuthUrl !== undefined ? { authUrl: groupAuthUrl } : {});
   const logger = opts.logger ?? createLogger({ service: def.name, level: config.logLevel });
   const health = new HealthRegistry({ logger });
   const metrics = createServerMetrics();
@@ -75,6 +86,16 @@ export async function startService(def: ServiceDefinition, opts: StartServiceOpt
       onShutdown: (step) => closeSteps.push(step),
     };
     const parts = await def.build(ctx);
+    const verifier = parts.credentialVerifier ?? await createRemoteCredentialVerifier({
+      authUrl: authentication.authUrl,
+      issuer: authentication.issuer,
+      audience: authentication.audience,
+      timeoutMs: authentication.verifyTimeoutMs,
+      credentialEvents,
+      logger,
+    });
+    closeSteps.push({ name: `${def.name} credential verifier`, run: () => verifier.close() });
+    if (parts.credentialVerifier === undefined) logger.info({ authUrl: authentication.authUrl, issuer: authentication.issuer }, 'authentication: API keys verified by auth, access tokens against its JWKS');
     const server = createServiceServer({
       service: def.name,
       host: config.host,
@@ -84,9 +105,11 @@ export async function startService(def: ServiceDefinition, opts: StartServiceOpt
       metrics,
       routes: parts.routes,
       ...(parts.httpRoutes !== undefined ? { httpRoutes: parts.httpRoutes } : {}),
-      ...(parts.interceptors !== undefined ? { interceptors: parts.interceptors } : {}),
+      // Authentication first: the service's own interceptors (permissions) read the principal.
+      interceptors: [authenticationInterceptor(verifier), ...(parts.interceptors ?? [])],
     });
     const { url } = await server.listen();
+    if (def.name === AUTH_SERVICE) authUrlOfGroup.set(opts.events, url);
     await health.markReady();
     const client = redis;
     if (client !== undefined) resourceSteps.push({ name: `${def.name} redis`, run: () => closeRedis(client) });

@@ -44,6 +44,13 @@ test('a tenant admin may act in its own tenant only', () => {
   expect(codeOf(() => authorizer.authorize(ctxFor(ApiKeyService.method.createApiKey, admin), { tenantId: 'other' }))).toBe(Code.PermissionDenied);
 });
 
+test('principals of the platform tenant may act in any tenant (with the permission)', () => {
+  const platformAdmin = principal({ tenantId: 'platform', roles: ['admin'] });
+  expect(authorizer.authorize(ctxFor(ApiKeyService.method.createApiKey, platformAdmin), { tenantId: 'acme' })).toBe(platformAdmin);
+  const platformViewer = principal({ tenantId: 'platform', roles: ['viewer'] });
+  expect(codeOf(() => authorizer.authorize(ctxFor(ApiKeyService.method.createApiKey, platformViewer), { tenantId: 'acme' }))).toBe(Code.PermissionDenied);
+});
+
 test('platform-scoped RPCs need a principal of the platform tenant, even for a tenant admin', () => {
   const tenantAdmin = principal({ roles: ['admin'] });
   expect(codeOf(() => authorizer.authorize(ctxFor(TenantService.method.createTenant, tenantAdmin), { tenantId: 'acme' }))).toBe(Code.PermissionDenied);
@@ -69,4 +76,6 @@ test('self-service: a user may manage their own keys but not another user\'s', (
   const dev = principal({ roles: ['developer'] });
   expect(() => authorizer.authorize(ctxFor(ApiKeyService.method.createApiKey, dev), { tenantId: 'acme', ownerUserId: 'u1' })).not.toThrow();
   expect(codeOf(() => authorizer.authorize(ctxFor(ApiKeyService.method.createApiKey, dev), { tenantId: 'acme', ownerUserId: 'u2' }))).toBe(Code.PermissionDenied);
+  const platformNamesake = principal({ tenantId: 'platform', userId: 'u1', roles: ['developer'] });
+  expect(codeOf(() => authorizer.authorize(ctxFor(ApiKeyService.method.createApiKey, platformNamesake), { tenantId: 'acme', ownerUserId: 'u1' }))).toBe(Code.PermissionDenied);
 });
