@@ -1,4 +1,5 @@
 import { ApiKeyService } from '@aegis/proto/aegis/auth/v1/api_key_service_pb.js';
+import { PrincipalType } from '@aegis/proto/aegis/common/v1/principal_pb.js';
 import type { AuthDeps, AuthModule, CredentialInvalidation } from '../module-ports.js';
 import { KvSharedKeyCache } from './adapters/kv/shared-key-cache.js';
 import { PostgresApiKeyRepository } from './adapters/postgres/api-key-repository.js';
@@ -28,8 +29,11 @@ import { VerificationMetrics } from './verification/verification-metrics.js';
 export interface ApiKeysModule extends AuthModule {
   /** The first start's admin credential (shown once), when this start created it. */
   bootstrap: BootstrapCredential | undefined;
-  /** For the users module: disabling a user makes their keys fail everywhere within a second. */
-  invalidation: CredentialInvalidation;
+  /**
+   * For the users module: `invalidateUser` makes a user's keys fail everywhere within a second
+   * (tenant lock-out; they work again when it ends); `revokeUser` (DisableUser) revokes them for good.
+   */
+  invalidation: CredentialInvalidation & { revokeUser(tenantId: string, userId: string): Promise<{ revokedApiKeys: number }> };
 }
 
 /** API keys: issue, verify (the hot path), list, update, rotate, revoke, disable/enable. */
@@ -95,9 +99,30 @@ export async function createApiKeysModule(deps: AuthDeps): Promise<ApiKeysModule
   }
 
   const handlerDeps: HandlerDeps = { lifecycle, verification, authorizer: deps.authorizer };
+  const userKeys = {
+    invalidateUser: (tenantId: string, userId: string) => invalidation.invalidateUser(tenantId, userId),
+    async revokeUser(tenantId: string, userId: string) {
+      const actor = { type: PrincipalType.SERVICE, id: 'aegis-auth' };
+      let revokedApiKeys = 0;
+      // Revoked keys leave the listing, so the first page is read again until it is empty.
+      const done = new Set<string>();
+      for (;;) {
+        const { records } = await lifecycle.list({ tenantId, userId, includeRevoked: false }, 100, '');
+        const pending = records.filter((record) => !done.has(record.id));
+        if (pending.length === 0) break;
+        for (const record of pending) {
+          await lifecycle.revoke(record, 'owner disabled', actor);
+          done.add(record.id);
+        }
+      }
+      revokedApiKeys = done.size;
+      await invalidation.invalidateUser(tenantId, userId);
+      return { revokedApiKeys };
+    },
+  };
   return {
     bootstrap,
-    invalidation,
+    invalidation: userKeys,
     register(router) {
       router.service(ApiKeyService, {
         createApiKey: (req, handlerCtx) => createApiKey(handlerDeps, req, handlerCtx),

@@ -54,7 +54,13 @@ export type LinkedIdentityReader = (tenantId: string, userId: string) => Promise
  * the counts its contract promises.
  */
 export interface UserCredentialInvalidation {
+  /** Stop the user's credentials working now (cached verdicts, live tokens); tenant lock-outs use this. */
   invalidateUser(tenantId: string, userId: string): Promise<void | InvalidationCounts>;
+  /**
+   * DisableUser: end the user's credentials for good (the contract: revoked keys and sessions
+   * stay revoked after EnableUser). Modules without it get `invalidateUser`.
+   */
+  revokeUser?(tenantId: string, userId: string): Promise<void | InvalidationCounts>;
 }
 
 export interface InvalidationCounts {

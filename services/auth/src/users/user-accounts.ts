@@ -67,7 +67,7 @@ export class UserAccounts {
   async disable(actor: ActorInit, tenantId: string, userId: string, reason: string): Promise<{ user: StoredUser; counts: Required<InvalidationCounts> }> {
     const { before, after } = await this.modify(tenantId, userId, disableUser);
     await this.announceLockOut(tenantId, userId);
-    const counts = await this.invalidateCredentials(tenantId, userId);
+    const counts = await this.invalidateCredentials(tenantId, userId, 'revoke');
     if (before.disabledAt === null) {
       await this.audit(userAudit({
         action: 'user.disabled', actor, user: after,
@@ -112,7 +112,7 @@ export class UserAccounts {
   async lockOutTenant(tenantId: string): Promise<void> {
     for (const userId of await this.deps.store.idsOfTenant(tenantId)) {
       await this.announceLockOut(tenantId, userId);
-      await this.invalidateCredentials(tenantId, userId);
+      await this.invalidateCredentials(tenantId, userId, 'invalidate');
     }
   }
 
@@ -132,10 +132,12 @@ export class UserAccounts {
     }
   }
 
-  private async invalidateCredentials(tenantId: string, userId: string): Promise<Required<InvalidationCounts>> {
+  private async invalidateCredentials(tenantId: string, userId: string, mode: 'revoke' | 'invalidate'): Promise<Required<InvalidationCounts>> {
     const counts = { revokedApiKeys: 0, revokedSessions: 0 };
     for (const invalidation of this.deps.links.invalidations) {
-      const result = await invalidation.invalidateUser(tenantId, userId);
+      const result = mode === 'revoke' && invalidation.revokeUser !== undefined
+        ? await invalidation.revokeUser(tenantId, userId)
+        : await invalidation.invalidateUser(tenantId, userId);
       counts.revokedApiKeys += result?.revokedApiKeys ?? 0;
       counts.revokedSessions += result?.revokedSessions ?? 0;
     }

@@ -1,3 +1,4 @@
+import { ApiKeyInvalidReason } from '@aegis/proto/aegis/auth/v1/api_key_pb.js';
 // UserService and TenantService end to end over a real Connect client, on both backend sets
 // (PGlite + the embedded log, Postgres + Kafka): validation and Connect codes, pagination, role
 // assignment and its guards, the tenant rules, the audit trail, and disabling a user locking
@@ -143,7 +144,7 @@ describe.each([embeddedBackend(), externalBackend()])('users and tenants on $nam
     expect((await rejection(dev.tenants.listTenants({}))).code).toBe(Code.PermissionDenied);
   });
 
-  test('disabling a user locks its API key and access token out within a second; enabling lets it back in', async () => {
+  test('disabling a user revokes its API key and locks its access token out within a second; enabling lets new credentials in', async () => {
     const { user } = await admin.users.createUser({ tenantId: 'default', email: `gone-${suffix()}@x.test`, roles: ['developer'] });
     const id = user!.userId;
     const { secret } = await admin.keys.createApiKey({ tenantId: 'default', userId: id, name: 'laptop' });
@@ -164,8 +165,14 @@ describe.each([embeddedBackend(), externalBackend()])('users and tenants on $nam
     expect((await admin.users.disableUser({ tenantId: 'default', userId: id })).user?.version).toBe(disabled.user!.version);
     expect((await rejection(admin.tokens.issueToken({ tenantId: 'default', userId: id }))).code).toBe(Code.FailedPrecondition);
 
+    expect(disabled.revokedApiKeys).toBe(1);
+
     const enabled = await admin.users.enableUser({ tenantId: 'default', userId: id });
     expect(enabled.user?.status).toBe(UserStatus.ACTIVE);
+    // Revoked keys stay revoked (the contract): enabling the user does not bring the key back.
+    const verdict = await admin.keys.verifyApiKey({ key: secret });
+    expect({ valid: verdict.valid, reason: verdict.reason }).toEqual({ valid: false, reason: ApiKeyInvalidReason.REVOKED });
+    expect((await rejection(byKey.users.getUser({ tenantId: 'default', userId: id }))).code).toBe(Code.Unauthenticated);
     // The token issued before the lock-out stays refused; a new one works.
     expect((await rejection(byToken.users.getUser({ tenantId: 'default', userId: id }))).code).toBe(Code.Unauthenticated);
     await new Promise((resolve) => setTimeout(resolve, 1_100)); // iat has whole seconds
