@@ -1,3 +1,4 @@
+import { CLIENT_ADDRESS_HEADER } from '../server/client-address.js';
 import { unauthenticated } from '../errors/index.js';
 import { looksLikeJwt } from './jwt/index.js';
 
@@ -41,13 +42,11 @@ export function presentedCredential(header: Headers): PresentedCredential {
 }
 
 /**
- * The caller's source for throttling failed verifications. Only what a gateway in front of the
- * service put in `x-forwarded-for` (first hop); empty otherwise. Connect handlers do not see the
- * peer address, and a client-chosen value could only move it between throttling buckets.
+ * The caller's address, for throttling failed verifications: what the server established
+ * (the socket's peer, or the client behind a trusted proxy; see server/client-address.ts).
+ * Empty only for in-memory transports, which have no network peer.
  */
 export function credentialSource(header: Headers): string {
-  const forwarded = header.get('x-forwarded-for');
-  if (forwarded === null) return '';
-  const first = forwarded.split(',')[0]!.trim();
-  return first.length <= 64 ? first : '';
+  const address = header.get(CLIENT_ADDRESS_HEADER) ?? '';
+  return address.length <= 64 ? address : '';
 }

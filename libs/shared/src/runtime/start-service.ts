@@ -100,6 +100,7 @@ export async function startService(def: ServiceDefinition, opts: StartServiceOpt
       service: def.name,
       host: config.host,
       port: config.port,
+      trustedProxies: config.trustedProxies,
       logger,
       health,
       metrics,

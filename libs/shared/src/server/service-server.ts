@@ -9,6 +9,7 @@ import { createServerMetrics, type ServerMetrics } from '../metrics/index.js';
 import { registerReflection } from '../reflection/index.js';
 import { serverTracingInterceptor } from '../telemetry/index.js';
 import { ConnectionTracker } from './connection-tracker.js';
+import { stampClientAddress } from './client-address.js';
 import { createH2cListener } from './h2c-listener.js';
 import { createRpcHandler } from './rpc-handler.js';
 import { type HttpRequest, type HttpResponse, type HttpRoute, matchRoute, operationalRoutes } from './http-routes.js';
@@ -38,6 +39,8 @@ export interface ServiceServerOptions {
   /** Extra plain-HTTP GET routes by exact path, e.g. `/.well-known/jwks.json`. */
   httpRoutes?: Record<string, HttpRoute>;
   readMaxBytes?: number;
+  /** Peers whose `X-Forwarded-For` is believed (ingress, gateway): see client-address.ts. */
+  trustedProxies?: readonly string[];
 }
 
 export interface ServiceServer {
@@ -98,8 +101,10 @@ export function createServiceServer(opts: ServiceServerOptions): ServiceServer {
   }
   const routes = { ...operational, ...opts.httpRoutes };
   const tracker = new ConnectionTracker();
+  const trustedProxies = new Set(opts.trustedProxies ?? []);
   const h2c = createH2cListener((req: HttpRequest, res: HttpResponse) => {
     tracker.track(req, res);
+    stampClientAddress(req, trustedProxies);
     const route = matchRoute(routes, req);
     if (route !== undefined) route(req, res);
     else rpcHandler(req, res);

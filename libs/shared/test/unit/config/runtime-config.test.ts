@@ -25,6 +25,7 @@ describe('runtimeConfigFor', () => {
       kafkaClientId: 'aegis-auth',
       otlpEndpoint: undefined,
       shutdownGraceMs: 10_000,
+      trustedProxies: [],
     });
   });
 
@@ -40,6 +41,7 @@ describe('runtimeConfigFor', () => {
       KAFKA_CLIENT_ID: 'edge-7',
       OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318',
       SHUTDOWN_GRACE_MS: '25s',
+      AEGIS_TRUSTED_PROXIES: '10.0.0.2, 10.0.0.3',
     });
     expect(config).toMatchObject({
       host: '0.0.0.0',
@@ -53,6 +55,7 @@ describe('runtimeConfigFor', () => {
       kafkaClientId: 'edge-7',
       otlpEndpoint: 'http://collector:4318',
       shutdownGraceMs: 25_000,
+      trustedProxies: ['10.0.0.2', '10.0.0.3'],
     });
   });
 

@@ -43,7 +43,10 @@ describe.each([embeddedApiKeysBackend(), externalApiKeysBackend()])('API-key lif
     keyIds.push(res.apiKey!.keyId);
     return res;
   }
-  const verify = (key: string, extra: { source?: string; tenantId?: string } = {}) => anonymous.verifyApiKey({ key, ...extra });
+  // Failures count against the caller's source; every call here names its own (as a gateway
+  // would for its clients) unless a test is about one source, so tests do not throttle each other.
+  const randomSource = () => `2001:db8::${randomBytes(2).toString('hex')}:${randomBytes(2).toString('hex')}`;
+  const verify = (key: string, extra: { source?: string; tenantId?: string } = {}) => anonymous.verifyApiKey({ key, source: randomSource(), ...extra });
 
   beforeAll(async () => {
     await backend.setUp();
@@ -306,7 +309,7 @@ describe.each([embeddedApiKeysBackend(), externalApiKeysBackend()])('API-key lif
 
   test('repeated failures from one source are THROTTLED, checking nothing, with retry_after; other sources are not', async () => {
     const { secret } = await createKey('alice');
-    const source = `203.0.113.${randomBytes(1)[0]}-${randomBytes(4).toString('hex')}`;
+    const source = randomSource();
     throttledSource = source;
     for (let i = 0; i < 6; i++) expect((await verify(generateApiKey('genxai', 'live'), { source })).reason).toBe(ApiKeyInvalidReason.NOT_FOUND);
     const before = await auth.lookups('database');
@@ -317,9 +320,10 @@ describe.each([embeddedApiKeysBackend(), externalApiKeysBackend()])('API-key lif
     expect(Number(throttled.retryAfter?.seconds)).toBeLessThanOrEqual(30);
     for (let i = 0; i < 10; i++) await verify(generateApiKey('genxai', 'live'), { source });
     expect(await auth.lookups('database')).toBe(before);
-    expect((await verify(secret, { source: `${source}-other` })).valid).toBe(true);
-    // A gateway's x-forwarded-for counts as the source when the request names none.
-    const forwarded = auth.client(undefined, { 'x-forwarded-for': `${source}, 10.0.0.1` });
+    expect((await verify(secret, { source: randomSource() })).valid).toBe(true);
+    // Behind a trusted proxy (these tests' 127.0.0.1), the right-most untrusted X-Forwarded-For
+    // hop is the source when the request names none; hops the client wrote to its left are not.
+    const forwarded = auth.client(undefined, { 'x-forwarded-for': `198.51.100.1, ${source}` });
     expect((await forwarded.verifyApiKey({ key: secret })).reason).toBe(ApiKeyInvalidReason.THROTTLED);
   });
 

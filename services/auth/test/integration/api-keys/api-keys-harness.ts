@@ -21,6 +21,8 @@ export { tempDataDir } from '../auth-harness.js';
 
 /** Settings that make the tests' waits short; everything else is the default. */
 export const FAST_SETTINGS: Record<string, string> = {
+  // Tests play the trusted proxy: their X-Forwarded-For values give each test its own throttling source.
+  AEGIS_TRUSTED_PROXIES: '127.0.0.1,::1',
   AEGIS_AUTH_API_KEY_LAST_USED_FLUSH_MS: '200',
   AEGIS_AUTH_API_KEY_THROTTLE_FAILURES: '5',
   AEGIS_AUTH_API_KEY_THROTTLE_WINDOW_MS: '60000',

@@ -47,7 +47,8 @@ export interface TokenBackend {
 }
 
 // Short enough for tests to see housekeeping (retired keys leave the JWKS) within a second.
-const TEST_ENV = { AEGIS_AUTH_PORT: '0', AEGIS_AUTH_ISSUER: ISSUER, AEGIS_AUTH_SIGNING_KEY_CHECK_INTERVAL_MS: '200' };
+// Tests play the trusted proxy: their X-Forwarded-For values give each test its own throttling source.
+const TEST_ENV = { AEGIS_AUTH_PORT: '0', AEGIS_AUTH_ISSUER: ISSUER, AEGIS_AUTH_SIGNING_KEY_CHECK_INTERVAL_MS: '200', AEGIS_TRUSTED_PROXIES: '127.0.0.1,::1' };
 
 export function embeddedTokenBackend(): TokenBackend {
   return {

@@ -1,3 +1,4 @@
+import { CLIENT_ADDRESS_HEADER } from '../../../../src/server/index.js';
 import { credentialSource, MISSING_CREDENTIAL, presentedCredential } from '../../../../src/auth/index.js';
 import { AegisError } from '../../../../src/errors/index.js';
 
@@ -65,9 +66,10 @@ describe('presentedCredential', () => {
 });
 
 describe('credentialSource', () => {
-  test('is the first x-forwarded-for hop, or empty', () => {
-    expect(credentialSource(new Headers({ 'x-forwarded-for': '203.0.113.7, 10.0.0.1' }))).toBe('203.0.113.7');
+  test('is the client address the server established, never a forwarded-for header', () => {
+    expect(credentialSource(new Headers({ [CLIENT_ADDRESS_HEADER]: '203.0.113.7' }))).toBe('203.0.113.7');
+    expect(credentialSource(new Headers({ 'x-forwarded-for': '203.0.113.7' }))).toBe('');
     expect(credentialSource(new Headers())).toBe('');
-    expect(credentialSource(new Headers({ 'x-forwarded-for': 'x'.repeat(100) }))).toBe('');
+    expect(credentialSource(new Headers({ [CLIENT_ADDRESS_HEADER]: 'x'.repeat(100) }))).toBe('');
   });
 });
