@@ -21,7 +21,11 @@ export const runtimeEnvSchema = z.object({
   KAFKA_CLIENT_ID: z.string().trim().regex(/^[A-Za-z0-9._-]+$/, 'may only contain letters, digits, ".", "_" and "-"').optional(),
   OTEL_EXPORTER_OTLP_ENDPOINT: env.url({ protocols: ['http', 'https'] }).optional(),
   SHUTDOWN_GRACE_MS: env.durationMs(10_000),
-  /** Proxies (IP addresses) whose X-Forwarded-For is believed when working out a caller's address. */
+  /**
+   * Proxies (IP addresses) whose X-Forwarded-For, and whose `source` fields, are believed when
+   * working out a caller's address. Default: loopback (a sidecar proxy, or the services of one
+   * `npm start` process calling each other).
+   */
   AEGIS_TRUSTED_PROXIES: env.commaList().optional(),
 });
 
@@ -92,6 +96,6 @@ export function runtimeConfigFor(service: string, defaultPort: number, source: E
     kafkaClientId: parsed.KAFKA_CLIENT_ID ?? `aegis-${service}`,
     otlpEndpoint: parsed.OTEL_EXPORTER_OTLP_ENDPOINT,
     shutdownGraceMs: parsed.SHUTDOWN_GRACE_MS,
-    trustedProxies: parsed.AEGIS_TRUSTED_PROXIES ?? [],
+    trustedProxies: parsed.AEGIS_TRUSTED_PROXIES ?? ['127.0.0.1', '::1'],
   };
 }

@@ -7,6 +7,9 @@ import type { HttpRequest } from './http-routes.js';
  */
 export const CLIENT_ADDRESS_HEADER = 'x-aegis-client-address';
 
+/** "true" when the request came straight from a trusted proxy (whose own claims, e.g. a `source` field, may be believed). */
+export const TRUSTED_PEER_HEADER = 'x-aegis-trusted-peer';
+
 /**
  * The caller's address: the socket's peer, or — when that peer is a proxy the operator trusts
  * (AEGIS_TRUSTED_PROXIES) — the right-most `X-Forwarded-For` hop that is not itself a trusted
@@ -28,6 +31,12 @@ export function clientAddress(req: HttpRequest, trustedProxies: ReadonlySet<stri
 /** Rewrites the request's client-address header in place (Connect reads headers from the request). */
 export function stampClientAddress(req: HttpRequest, trustedProxies: ReadonlySet<string>): void {
   req.headers[CLIENT_ADDRESS_HEADER] = clientAddress(req, trustedProxies);
+  req.headers[TRUSTED_PEER_HEADER] = String(trustedProxies.has(normalise(req.socket?.remoteAddress ?? '')));
+}
+
+/** Whether the server marked the request as coming straight from a trusted proxy. */
+export function fromTrustedPeer(headers: Headers): boolean {
+  return headers.get(TRUSTED_PEER_HEADER) === 'true';
 }
 
 // IPv4 peers on a dual-stack socket appear as ::ffff:a.b.c.d.

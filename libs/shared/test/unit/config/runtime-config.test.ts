@@ -25,7 +25,7 @@ describe('runtimeConfigFor', () => {
       kafkaClientId: 'aegis-auth',
       otlpEndpoint: undefined,
       shutdownGraceMs: 10_000,
-      trustedProxies: [],
+      trustedProxies: ['127.0.0.1', '::1'],
     });
   });
 

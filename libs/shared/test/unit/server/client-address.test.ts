@@ -1,5 +1,5 @@
 import type { HttpRequest } from '../../../src/server/http-routes.js';
-import { CLIENT_ADDRESS_HEADER, clientAddress } from '../../../src/server/index.js';
+import { CLIENT_ADDRESS_HEADER, clientAddress, fromTrustedPeer, TRUSTED_PEER_HEADER } from '../../../src/server/index.js';
 import { stampClientAddress } from '../../../src/server/client-address.js';
 
 function request(peer: string, headers: Record<string, string> = {}): HttpRequest {
@@ -20,8 +20,12 @@ test('behind trusted proxies the right-most untrusted hop is the client; forged 
   expect(clientAddress(request('10.0.0.2', { 'x-forwarded-for': 'garbage' }), proxies)).toBe('10.0.0.2');
 });
 
-test('the server overwrites a client-address header the client sent', () => {
-  const req = request('203.0.113.7', { [CLIENT_ADDRESS_HEADER]: '127.0.0.1' });
+test('the server overwrites the client-address and trusted-peer headers a client sent', () => {
+  const req = request('203.0.113.7', { [CLIENT_ADDRESS_HEADER]: '127.0.0.1', [TRUSTED_PEER_HEADER]: 'true' });
   stampClientAddress(req, new Set());
   expect(req.headers[CLIENT_ADDRESS_HEADER]).toBe('203.0.113.7');
+  expect(fromTrustedPeer(new Headers(req.headers as Record<string, string>))).toBe(false);
+  const viaProxy = request('10.0.0.2', { 'x-forwarded-for': '198.51.100.9' });
+  stampClientAddress(viaProxy, proxies);
+  expect(fromTrustedPeer(new Headers(viaProxy.headers as Record<string, string>))).toBe(true);
 });
