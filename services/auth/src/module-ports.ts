@@ -45,6 +45,8 @@ export interface UserDirectory {
   findByEmail(tenantId: string, email: string): Promise<UserRecord | undefined>;
   /** Creates a user on first SSO login (default role from configuration). */
   create(input: { tenantId: string; email: string | null; displayName: string; roles: string[] }): Promise<UserRecord>;
+  /** Records a successful login (`User.last_login_time`); not a change of the user, so no new version. */
+  recordLogin(tenantId: string, userId: string, at: Date): Promise<void>;
 }
 
 /** Owned by the tokens module. */

@@ -19,6 +19,10 @@ export class AccountLinker {
     private readonly fallbackRoles: string[],
   ) {}
 
+  recordLogin(tenantId: string, userId: string, at: Date): Promise<void> {
+    return this.users.recordLogin(tenantId, userId, at);
+  }
+
   async resolve(provider: IdentityProviderRecord, identity: ExternalIdentity): Promise<{ user: UserRecord; created: boolean }> {
     const { tenantId, providerId } = provider;
     const linkedId = await this.links.findUser(tenantId, providerId, identity.subject);

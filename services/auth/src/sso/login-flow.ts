@@ -186,6 +186,9 @@ export class LoginFlow {
         .catch((e: unknown) => this.logger.error({ err: e }, 'could not end a session whose tokens failed'));
       throw err;
     }
+    // Bookkeeping only: a login that worked must not fail because this write did.
+    await this.accounts.recordLogin(input.tenantId, user.userId, new Date())
+      .catch((err: unknown) => this.logger.error({ err }, 'could not record the last login time'));
     await this.audit.record(loginSucceededAudit({ ...facts, userId: user.userId, sessionId: opened.session.sessionId, userCreated: created, amr: identity.amr }));
     return { tokens, user, userCreated: created, session: opened.session, evicted: opened.evicted };
   }

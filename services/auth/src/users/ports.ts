@@ -25,6 +25,8 @@ export interface UserStore {
    * exist; `after` is `before` when the change decided there was nothing to do.
    */
   modify(tenantId: string, userId: string, change: UserChange): Promise<{ before: StoredUser; after: StoredUser } | undefined>;
+  /** Sets last_login_time only (no version bump: a login is not an edit of the user). */
+  recordLogin(tenantId: string, userId: string, at: Date): Promise<void>;
   /** Ids of the tenant's users (for tenant-wide credential invalidation). */
   idsOfTenant(tenantId: string): Promise<string[]>;
 }

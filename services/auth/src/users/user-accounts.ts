@@ -35,6 +35,10 @@ export class UserAccounts {
     return user;
   }
 
+  recordLogin(tenantId: string, userId: string, at: Date): Promise<void> {
+    return this.deps.store.recordLogin(tenantId, userId, at);
+  }
+
   find(tenantId: string, userId: string): Promise<StoredUser | undefined> {
     return this.deps.store.get(tenantId, userId);
   }

@@ -34,4 +34,8 @@ export class AccountDirectory implements UserDirectory {
     });
     return userToRecord(user);
   }
+
+  recordLogin(tenantId: string, userId: string, at: Date): Promise<void> {
+    return this.users.recordLogin(tenantId, userId, at);
+  }
 }

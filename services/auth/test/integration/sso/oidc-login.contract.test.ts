@@ -99,10 +99,16 @@ describe.each([embeddedSsoBackend(), externalSsoBackend()])('OIDC login on $name
     const own = await auth.sessionsAs(tokens.accessToken).getSession({ tenantId: TENANT, sessionId: first.session!.sessionId });
     expect(own.session?.status).toBe(SessionStatus.ACTIVE);
 
+    const before = (await auth.users.getUser({ tenantId: TENANT, userId: first.user!.userId })).user!;
     const second = await login(auth, 'corp', { account: 'alice', amr: ['pwd'] });
     expect(second.userCreated).toBe(false);
     expect(second.user?.userId).toBe(first.user!.userId);
     expect(second.session!.sessionId).not.toBe(first.session!.sessionId);
+    // The login is recorded on the user without making it a new version of the user.
+    const { user } = await auth.users.getUser({ tenantId: TENANT, userId: first.user!.userId });
+    expect(Number(user!.lastLoginTime?.seconds ?? 0n)).toBeGreaterThanOrEqual(created);
+    expect(user!.version).toBe(before.version);
+    expect(Number(user!.lastLoginTime!.seconds)).toBeGreaterThanOrEqual(Number(before.lastLoginTime!.seconds));
 
     const success = await auth.audit.waitFor('auth.login_succeeded', (e) => e.action === 'auth.login_succeeded' && resourceId(e) === first.session!.sessionId);
     expect(success.outcome).toBe(Outcome.SUCCESS);

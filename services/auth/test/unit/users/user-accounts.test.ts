@@ -16,6 +16,10 @@ class MemoryUserStore implements UserStore {
     return stored;
   }
   async get(tenantId: string, userId: string) { return this.users.get(`${tenantId}/${userId}`); }
+  async recordLogin(tenantId: string, userId: string, at: Date) {
+    const user = this.users.get(`${tenantId}/${userId}`);
+    if (user !== undefined) this.users.set(`${tenantId}/${userId}`, { ...user, lastLoginTime: at });
+  }
   async findByEmail(tenantId: string, email: string) { return [...this.users.values()].find((u) => u.tenantId === tenantId && u.email === email); }
   async list(_query: UserListQuery): Promise<StoredUser[]> { return [...this.users.values()]; }
   async idsOfTenant(tenantId: string) { return [...this.users.values()].filter((u) => u.tenantId === tenantId).map((u) => u.id); }

@@ -5,6 +5,10 @@ import type { UserListQuery, UserStore } from '../../ports.js';
 import { FOREIGN_KEY_VIOLATION, insertUser, selectUsers, sqlState, UNIQUE_VIOLATION, USER_COLUMNS, userFromRow, type UserRow } from './rows.js';
 
 export class PostgresUserStore implements UserStore {
+  async recordLogin(tenantId: string, userId: string, at: Date): Promise<void> {
+    await this.db.query('UPDATE users SET last_login_time = $3 WHERE tenant_id = $1 AND id = $2', [tenantId, userId, at]);
+  }
+
   constructor(private readonly db: SqlDatabase) {}
 
   async create(user: NewUser): Promise<StoredUser> {
