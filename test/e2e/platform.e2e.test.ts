@@ -48,9 +48,16 @@ test('starts all five services on embedded backends, prints a bootstrap key once
     expect(anonymous.status).toBe(401);
     expect(anonymous.json).toMatchObject({ code: 'unauthenticated' });
     expect(String(anonymous.json.message)).toContain('missing credential');
-    // With the bootstrap key the call gets through to a contract whose implementation belongs
-    // to a later issue, which says so plainly.
-    const pending = await fetch(`${urls.policy}/aegis.policy.v1.DecisionService/Check`, {
+    // With the bootstrap key the call gets through to the policy service, which decides.
+    const decided = await fetch(`${urls.policy}/aegis.policy.v1.DecisionService/Check`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${key}` },
+      body: JSON.stringify({ tenantId: 'default', principal: { tenantId: 'default', id: 'u1', roles: ['viewer'] }, action: 'agent:create', resource: { kind: 'agent', id: 'a1' } }),
+    });
+    // proto3 JSON leaves out `allowed: false`; the effect says it.
+    expect(await decided.json()).toMatchObject({ decision: { effect: 'EFFECT_DENY' } });
+    // A contract whose implementation belongs to a later issue says so plainly.
+    const pending = await fetch(`${urls.billing}/aegis.billing.v1.BudgetService/CheckBudget`, {
       method: 'POST',
       headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${key}` },
       body: JSON.stringify({ tenantId: 'default' }),

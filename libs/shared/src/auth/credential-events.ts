@@ -16,7 +16,8 @@ export type CredentialEvent =
   /** A session ended: refuse access tokens carrying its id until `expiresAt`. */
   | { kind: 'session'; tenantId: string; sessionId: string; expiresAt: number };
 
-const CHANNEL = 'aegis:platform:credential-events';
+// Under the platform's Redis key prefix (default `aegis:`): `aegis:platform:credential-events`.
+const CHANNEL = 'platform:credential-events';
 
 export interface CredentialEvents {
   publish(event: CredentialEvent): Promise<void>;
@@ -28,9 +29,9 @@ export interface CredentialEvents {
 // Without Redis, services share a process (`npm start`), so one in-process channel reaches all.
 let processWide: MemoryBroadcast | undefined;
 
-export function createCredentialEvents(opts: { redisUrl?: string; name: string; logger?: Logger }): CredentialEvents {
+export function createCredentialEvents(opts: { redisUrl?: string; name: string; keyPrefix?: string; logger?: Logger }): CredentialEvents {
   const broadcast: Broadcast = opts.redisUrl !== undefined
-    ? new RedisBroadcast({ url: opts.redisUrl, name: `${opts.name}-credential-events`, ...(opts.logger !== undefined ? { logger: opts.logger } : {}) })
+    ? new RedisBroadcast({ url: opts.redisUrl, name: `${opts.name}-credential-events`, keyPrefix: opts.keyPrefix ?? 'aegis:', ...(opts.logger !== undefined ? { logger: opts.logger } : {}) })
     : (processWide ??= new MemoryBroadcast());
   const ownsBroadcast = opts.redisUrl !== undefined;
   return {

@@ -16,6 +16,11 @@ export const runtimeEnvSchema = z.object({
   DATABASE_URL: postgresUrl().optional(),
   /** Absent: in-memory stores (single process only). */
   REDIS_URL: env.url({ protocols: ['redis', 'rediss', 'redis+cluster'] }).optional(),
+  /**
+   * First part of every Redis key and channel of the platform (`aegis:<service>:…`): lets
+   * environments (or test runs) share one Redis without seeing each other's counters.
+   */
+  AEGIS_REDIS_KEY_PREFIX: z.string().trim().regex(/^[A-Za-z0-9_-]{1,32}:$/, 'must be 1-32 letters, digits, "_" or "-" followed by ":"').default('aegis:'),
   /** Absent: the embedded event log under the data directory. */
   KAFKA_BROKERS: env.hostPortList().optional(),
   KAFKA_CLIENT_ID: z.string().trim().regex(/^[A-Za-z0-9._-]+$/, 'may only contain letters, digits, ".", "_" and "-"').optional(),
@@ -40,6 +45,7 @@ export interface RuntimeConfig {
   serviceDataDir: string;
   databaseUrl?: string;
   redisUrl?: string;
+  redisKeyPrefix: string;
   kafkaBrokers?: string[];
   kafkaClientId: string;
   otlpEndpoint?: string;
@@ -92,6 +98,7 @@ export function runtimeConfigFor(service: string, defaultPort: number, source: E
     serviceDataDir: join(parsed.AEGIS_DATA_DIR, service),
     databaseUrl: parsed.DATABASE_URL,
     redisUrl: parsed.REDIS_URL,
+    redisKeyPrefix: parsed.AEGIS_REDIS_KEY_PREFIX,
     kafkaBrokers: parsed.KAFKA_BROKERS,
     kafkaClientId: parsed.KAFKA_CLIENT_ID ?? `aegis-${service}`,
     otlpEndpoint: parsed.OTEL_EXPORTER_OTLP_ENDPOINT,

@@ -71,13 +71,13 @@ export async function startService(def: ServiceDefinition, opts: StartServiceOpt
       redis = client;
       health.addDependency('redis', () => redisPing(client));
     }
-    const prefix = `aegis:${def.name}:`;
+    const prefix = `${config.redisKeyPrefix}${def.name}:`;
     const kv = redis !== undefined ? new RedisKeyValueStore(redis, prefix) : new MemoryKeyValueStore();
     const broadcast = config.redisUrl !== undefined
       ? new RedisBroadcast({ url: config.redisUrl, name: `${def.name}-broadcast`, keyPrefix: prefix, logger })
       : new MemoryBroadcast();
     resourceSteps.push({ name: `${def.name} broadcast`, run: () => broadcast.close() });
-    const credentialEvents = createCredentialEvents({ name: def.name, logger, ...(config.redisUrl !== undefined ? { redisUrl: config.redisUrl } : {}) });
+    const credentialEvents = createCredentialEvents({ name: def.name, logger, keyPrefix: config.redisKeyPrefix, ...(config.redisUrl !== undefined ? { redisUrl: config.redisUrl } : {}) });
     resourceSteps.push({ name: `${def.name} credential events`, run: () => credentialEvents.close() });
     const ctx: ServiceContext = {
       kv, broadcast, credentialEvents,

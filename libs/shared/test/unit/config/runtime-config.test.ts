@@ -21,6 +21,7 @@ describe('runtimeConfigFor', () => {
       serviceDataDir: '.aegis/data/auth',
       databaseUrl: undefined,
       redisUrl: undefined,
+      redisKeyPrefix: 'aegis:',
       kafkaBrokers: undefined,
       kafkaClientId: 'aegis-auth',
       otlpEndpoint: undefined,

@@ -273,7 +273,7 @@ describe.each([embeddedApiKeysBackend(), externalApiKeysBackend()])('API-key lif
     expect((await verify(secret)).valid).toBe(true);
     await db.query(`UPDATE users SET disabled_at = now() WHERE tenant_id = $1 AND id = 'erin'`, [TENANT]);
     const redisUrl = auth.service.config.redisUrl;
-    const events = createCredentialEvents({ name: 'api-keys-test', ...(redisUrl !== undefined ? { redisUrl } : {}) });
+    const events = createCredentialEvents({ name: 'api-keys-test', keyPrefix: auth.service.config.redisKeyPrefix, ...(redisUrl !== undefined ? { redisUrl } : {}) });
     try {
       await events.publish({ kind: 'user', tenantId: TENANT, userId: 'erin', at: Date.now() });
       const elapsed = await waitUntil(async () => (await verify(secret)).reason === ApiKeyInvalidReason.OWNER_DISABLED, 3_000);

@@ -40,6 +40,8 @@ export function embeddedApiKeysBackend(): AuthBackend {
 
 /** A fresh Postgres database, the Redis server and the Kafka broker; fails naming whichever is down. */
 export function externalApiKeysBackend(): AuthBackend & { readonly redis: () => TestRedis } {
+  // Its own Redis namespace: failure counters and caches of other test files stay apart.
+  const redisPrefix = `t${randomBytes(5).toString('hex')}:`;
   let db: TestDatabase | undefined;
   let redis: TestRedis | undefined;
   let brokers: string[] = [];
@@ -57,7 +59,7 @@ export function externalApiKeysBackend(): AuthBackend & { readonly redis: () => 
       if (db?.url === undefined || redis === undefined) throw new Error('setUp did not create the test database and Redis');
       return {
         AEGIS_DATA_DIR: dataDir, AEGIS_AUTH_PORT: '0', DATABASE_URL: db.url, REDIS_URL: redis.url, KAFKA_BROKERS: brokers.join(','),
-        AEGIS_AUTH_API_KEY_PEPPER: pepper, AEGIS_AUTH_ENCRYPTION_KEYS: encryptionKeys, ...FAST_SETTINGS,
+        AEGIS_REDIS_KEY_PREFIX: redisPrefix, AEGIS_AUTH_API_KEY_PEPPER: pepper, AEGIS_AUTH_ENCRYPTION_KEYS: encryptionKeys, ...FAST_SETTINGS,
       };
     },
     redis() {

@@ -40,6 +40,8 @@ export function embeddedSsoBackend(): AuthBackend {
 
 /** A fresh Postgres database, the Redis server and the Kafka broker; fails naming whichever is down. */
 export function externalSsoBackend(): AuthBackend {
+  // Its own Redis namespace: failure counters and caches of other test files stay apart.
+  const redisPrefix = `t${randomBytes(5).toString('hex')}:`;
   let db: TestDatabase | undefined;
   let redis: TestRedis | undefined;
   let brokers: string[] = [];
@@ -54,7 +56,7 @@ export function externalSsoBackend(): AuthBackend {
       if (db?.url === undefined || redis === undefined) throw new Error('setUp did not create the test database and Redis');
       return {
         AEGIS_DATA_DIR: dataDir, AEGIS_AUTH_PORT: '0', DATABASE_URL: db.url, REDIS_URL: redis.url, KAFKA_BROKERS: brokers.join(','),
-        AEGIS_AUTH_ENCRYPTION_KEYS: `k1:${randomBytes(32).toString('base64')}`, ...SSO_SETTINGS,
+        AEGIS_REDIS_KEY_PREFIX: redisPrefix, AEGIS_AUTH_ENCRYPTION_KEYS: `k1:${randomBytes(32).toString('base64')}`, ...SSO_SETTINGS,
       };
     },
     async tearDown() {

@@ -36,7 +36,7 @@ describe('two auth instances on Postgres + Kafka + Redis', () => {
     await seedUsers(db, 'acme', [{ id: 'alice', roles: ['developer'] }, { id: 'dave', roles: ['admin'] }]);
   });
   afterAll(async () => {
-    if (db !== undefined) await removeRedisMarks(backend.redisUrl, db);
+    if (db !== undefined) await removeRedisMarks(backend.redisUrl, db, [], backend.redisKeyPrefix);
     await Promise.all([a?.stop(), b?.stop()]);
     await dataDir?.remove();
     await backend.tearDown();

@@ -41,7 +41,7 @@ describe.each([embeddedTokenBackend(), externalTokenBackend()])('IssueToken and 
     await seedUsers(db, 'default', [{ id: 'alice', roles: ['developer'] }]);
   });
   afterAll(async () => {
-    if (db !== undefined) await removeRedisMarks(backend.redisUrl, db, sources);
+    if (db !== undefined) await removeRedisMarks(backend.redisUrl, db, sources, backend.redisKeyPrefix);
     await auth?.stop();
     await dataDir?.remove();
     await backend.tearDown();

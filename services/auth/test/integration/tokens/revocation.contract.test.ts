@@ -39,13 +39,13 @@ describe.each([embeddedTokenBackend(), externalTokenBackend()])('revocation and 
     db = await auth.openDatabase();
     await seedUsers(db, 'acme', [{ id: 'alice', roles: ['developer'] }, { id: 'bob', roles: ['viewer'] }, { id: 'dave', roles: ['admin'] }]);
     await seedUsers(db, 'globex', [{ id: 'gina', roles: ['developer'] }]);
-    heard = await credentialEventRecorder(backend.redisUrl);
+    heard = await credentialEventRecorder(backend.redisUrl, backend.redisKeyPrefix);
     // What every service's interceptor does: verify locally, refuse what credential events revoked.
     verify = createAccessTokenVerifier({ issuer: ISSUER, audience: 'aegis', keys: remoteJwks(auth.url + JWKS_PATH), isRevoked: heard.isRevoked });
   });
   afterAll(async () => {
     await heard?.close();
-    if (db !== undefined) await removeRedisMarks(backend.redisUrl, db);
+    if (db !== undefined) await removeRedisMarks(backend.redisUrl, db, [], backend.redisKeyPrefix);
     await auth?.stop();
     await dataDir?.remove();
     await backend.tearDown();
@@ -70,7 +70,7 @@ describe.each([embeddedTokenBackend(), externalTokenBackend()])('revocation and 
     expect(await auth.sideModule.revocationMarks.isRevoked(claims)).toBe(true);
     if (backend.redisUrl !== undefined) {
       // Kept until the token would have expired anyway (plus the verifiers' clock tolerance), no longer.
-      const ttlMs = await backendRedisPttl(backend.redisUrl, `aegis:auth:revoked:jti:${claims.jti}`);
+      const ttlMs = await backendRedisPttl(backend.redisUrl, `${backend.redisKeyPrefix}auth:revoked:jti:${claims.jti}`);
       expect(ttlMs).toBeGreaterThan(14 * 60_000);
       expect(ttlMs).toBeLessThanOrEqual(15 * 60_000 + 60_000);
     }

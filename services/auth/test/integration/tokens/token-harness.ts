@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 // The tokens module's integration harness: the real auth service on either backend set, with
 // Redis on the external one, plus a second tokens module in the same process (what another
 // auth instance's module would be) so tests reach TokenIssuer and CredentialInvalidation, which
@@ -40,6 +41,8 @@ export const JWKS_PATH = '/.well-known/jwks.json';
 export interface TokenBackend {
   readonly name: string;
   readonly redisUrl: string | undefined;
+  /** The Redis namespace its services use (AEGIS_REDIS_KEY_PREFIX). */
+  readonly redisKeyPrefix: string;
   /** Creates what the backend needs; throws naming the backend when it is unreachable. */
   setUp(): Promise<void>;
   env(dataDir: string): Record<string, string>;
@@ -54,6 +57,7 @@ export function embeddedTokenBackend(): TokenBackend {
   return {
     name: 'PGlite + embedded event log + in-memory store',
     redisUrl: undefined,
+    redisKeyPrefix: 'aegis:',
     async setUp() {},
     env: (dataDir) => ({ ...TEST_ENV, AEGIS_DATA_DIR: dataDir }),
     async tearDown() {},
@@ -61,11 +65,14 @@ export function embeddedTokenBackend(): TokenBackend {
 }
 
 export function externalTokenBackend(): TokenBackend & { redis(): TestRedis } {
+  // Its own Redis namespace: failure counters and caches of other test files stay apart.
+  const redisPrefix = `t${randomBytes(5).toString('hex')}:`;
   let db: TestDatabase | undefined;
   let redis: TestRedis | undefined;
   let brokers: string[] = [];
   return {
     name: 'Postgres + Kafka + Redis',
+    redisKeyPrefix: redisPrefix,
     get redisUrl() {
       return redis?.url;
     },
@@ -78,7 +85,7 @@ export function externalTokenBackend(): TokenBackend & { redis(): TestRedis } {
     },
     env(dataDir) {
       if (db?.url === undefined || redis === undefined) throw new Error('setUp did not run');
-      return { ...TEST_ENV, AEGIS_DATA_DIR: dataDir, DATABASE_URL: db.url, KAFKA_BROKERS: brokers.join(','), REDIS_URL: redis.url };
+      return { ...TEST_ENV, AEGIS_DATA_DIR: dataDir, DATABASE_URL: db.url, KAFKA_BROKERS: brokers.join(','), REDIS_URL: redis.url, AEGIS_REDIS_KEY_PREFIX: redisPrefix };
     },
     async tearDown() {
       await db?.close();
@@ -247,13 +254,13 @@ export async function auditEvents(events: EventBus, match: (event: Event) => boo
 }
 
 /** Credential events as an interceptor hears them, recorded, plus the `isRevoked` they feed. */
-export async function credentialEventRecorder(redisUrl: string | undefined): Promise<{
+export async function credentialEventRecorder(redisUrl: string | undefined, keyPrefix = 'aegis:'): Promise<{
   events: CredentialEvent[];
   isRevoked: (claims: { jti: string; sid?: string; sub: string; tenant: string; iat: number }) => boolean;
   close(): Promise<void>;
 }> {
   // Without Redis the service publishes on the process-wide channel, which this joins.
-  const channel = createCredentialEvents({ name: 'tokens-test-listener', ...(redisUrl !== undefined ? { redisUrl } : {}) });
+  const channel = createCredentialEvents({ name: 'tokens-test-listener', keyPrefix, ...(redisUrl !== undefined ? { redisUrl } : {}) });
   const events: CredentialEvent[] = [];
   const unsubscribe = await channel.subscribe((event) => events.push(event));
   return {
@@ -270,17 +277,17 @@ export async function credentialEventRecorder(redisUrl: string | undefined): Pro
 }
 
 /**
- * The runtime namespaces auth's shared store `aegis:auth:` (not per test), so a test removes
+ * The runtime namespaces auth's shared store `<AEGIS_REDIS_KEY_PREFIX>auth:`; a test removes
  * the marks its tokens left there: revoked jtis, sessions and users of its database, and the
  * failure counters of the sources it used.
  */
-export async function removeRedisMarks(redisUrl: string | undefined, db: SqlDatabase, sources: readonly string[] = []): Promise<void> {
+export async function removeRedisMarks(redisUrl: string | undefined, db: SqlDatabase, sources: readonly string[] = [], keyPrefix = 'aegis:'): Promise<void> {
   if (redisUrl === undefined) return;
   const keys = [
-    ...(await db.query<{ jti: string }>('SELECT jti FROM access_tokens')).rows.map((r) => `aegis:auth:revoked:jti:${r.jti}`),
-    ...(await db.query<{ k: string }>(`SELECT DISTINCT tenant_id || ':' || session_id AS k FROM access_tokens WHERE session_id IS NOT NULL`)).rows.map((r) => `aegis:auth:revoked:sid:${r.k}`),
-    ...(await db.query<{ k: string }>(`SELECT tenant_id || ':' || id AS k FROM users`)).rows.map((r) => `aegis:auth:revoked:user:${r.k}`),
-    ...sources.map((s) => `aegis:auth:refresh-failures:${s}`),
+    ...(await db.query<{ jti: string }>('SELECT jti FROM access_tokens')).rows.map((r) => `${keyPrefix}auth:revoked:jti:${r.jti}`),
+    ...(await db.query<{ k: string }>(`SELECT DISTINCT tenant_id || ':' || session_id AS k FROM access_tokens WHERE session_id IS NOT NULL`)).rows.map((r) => `${keyPrefix}auth:revoked:sid:${r.k}`),
+    ...(await db.query<{ k: string }>(`SELECT tenant_id || ':' || id AS k FROM users`)).rows.map((r) => `${keyPrefix}auth:revoked:user:${r.k}`),
+    ...sources.map((s) => `${keyPrefix}auth:refresh-failures:${s}`),
   ];
   const redis = createRedis({ url: redisUrl, name: 'tokens-test-cleanup', logger: createLogger({ service: 'tokens-test', level: 'warn' }) });
   try {

@@ -75,6 +75,7 @@ describe.each([
     if (redis) {
       testRedis = await createTestRedis({ name: 'authn-across' });
       redisEnv.REDIS_URL = testRedis.url;
+      redisEnv.AEGIS_REDIS_KEY_PREFIX = `t${randomBytes(5).toString('hex')}:`;
     }
     authDir = await tempDataDir();
     auth = await startAuth({ ...embeddedBackend().env(authDir.path), AEGIS_AUTH_ISSUER: ISSUER, ...redisEnv });
@@ -102,9 +103,9 @@ describe.each([
     const missing = await rejection(policy.check({ tenantId: 'default' }));
     expect(missing.code).toBe(Code.Unauthenticated);
     expect(missing.rawMessage).toContain('missing credential: send "Authorization: Bearer');
-    // Past authentication the call reaches the (not yet implemented) handler.
+    // Past authentication the call reaches the handler, which validates the request itself.
     const passed = await rejection(policy.check({ tenantId: 'default' }, { headers: { 'x-api-key': bootstrapKey } }));
-    expect(passed.code).toBe(Code.Unimplemented);
+    expect(passed.code).toBe(Code.InvalidArgument);
     const health = createClient(Health, createConnectTransport({ baseUrl: others.services[0]!.url, httpVersion: '1.1' }));
     expect((await health.check({})).status).toBe(HealthCheckResponse_ServingStatus.SERVING);
   });

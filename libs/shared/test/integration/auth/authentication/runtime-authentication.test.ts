@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 // The runtime's authentication end to end, with a stand-in for the auth service (it answers
 // VerifyApiKey from a table and serves a JWKS) so this package does not depend on services:
 // every non-public RPC of a service started by startServices needs a credential; the service
@@ -130,7 +131,7 @@ function redis(): Channel {
       // Fails with a message naming Redis when it is down.
       const test = await createTestRedis({ name: 'authentication' });
       close = () => test.close();
-      return { REDIS_URL: test.url };
+      return { REDIS_URL: test.url, AEGIS_REDIS_KEY_PREFIX: `t${randomBytes(5).toString('hex')}:` };
     },
     tearDown: async () => close?.(),
   };
@@ -160,7 +161,7 @@ describe.each([inProcess(), redis()])('authentication in the runtime, events on 
       processName: 'authn-test', telemetry: false, env, logger: createLogger({ service: 'authn-test', level: 'silent' }),
     });
     echoUrl = running.services[1]!.url;
-    events = createCredentialEvents({ name: 'authn-test-publisher', ...(channelEnv.REDIS_URL !== undefined ? { redisUrl: channelEnv.REDIS_URL } : {}) });
+    events = createCredentialEvents({ name: 'authn-test-publisher', ...(channelEnv.REDIS_URL !== undefined ? { redisUrl: channelEnv.REDIS_URL, keyPrefix: channelEnv.AEGIS_REDIS_KEY_PREFIX! } : {}) });
   });
 
   afterAll(async () => {

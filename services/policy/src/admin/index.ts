@@ -1,0 +1,2 @@
+export { registerAdminServices } from './module.js';
+export type { AdminHandlerDeps } from './handler-deps.js';

@@ -1,0 +1,30 @@
+import type { HandlerContext } from '@connectrpc/connect';
+import type { MessageInitShape } from '@bufbuild/protobuf';
+import type { CheckRequest, CheckResponseSchema } from '@aegis/proto/aegis/policy/v1/decision_service_pb.js';
+import { requireTenantId } from '@aegis/shared';
+import { decide, decisionRequestFromProto, decisionToProto } from '../../domain/index.js';
+import { requireActionOnResource, requireDecisionPrincipal } from '../decision-input.js';
+import type { DecisionHandlerDeps } from './handler-deps.js';
+
+/**
+ * Decides for the principal in the request, which may be someone other than the caller (a
+ * platform service asking on behalf of its user): the caller only has to belong to the tenant.
+ */
+export function check(deps: DecisionHandlerDeps, req: CheckRequest, ctx: HandlerContext): MessageInitShape<typeof CheckResponseSchema> {
+  const tenantId = requireTenantId(req.tenantId);
+  const principal = requireDecisionPrincipal(req.principal, tenantId);
+  const resource = requireActionOnResource(req.action, req.resource);
+  deps.authorizer.authorize(ctx, { tenantId, tenantOnly: true });
+  const set = deps.policySets.get(tenantId);
+  const request = decisionRequestFromProto({
+    tenantId,
+    principal,
+    action: req.action,
+    resource,
+    model: req.model,
+    requestIp: req.requestIp,
+    context: req.context,
+    sensitiveAttributes: req.sensitiveAttributes,
+  }, deps.now());
+  return { decision: decisionToProto(decide(set, request)) };
+}

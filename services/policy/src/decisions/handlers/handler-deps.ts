@@ -1,0 +1,10 @@
+import type { Authorizer } from '../../authorization.js';
+import type { TenantPolicySets } from '../tenant-policy-sets.js';
+
+/** What the DecisionService handlers are given. */
+export interface DecisionHandlerDeps {
+  policySets: TenantPolicySets;
+  authorizer: Authorizer;
+  /** Request time, epoch milliseconds (a fixed clock in tests). */
+  now(): number;
+}
