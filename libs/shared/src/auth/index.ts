@@ -22,3 +22,4 @@ export { ApiKeyVerdictCache, MAX_VERDICT_TTL_MS, type ApiKeyRefusal, type ApiKey
 export { epochMs, RevocationList, type RevocationClaims, type RevocationListOptions } from './credential-verifier-revocations.js';
 export { apiKeyCheckOver, createRemoteCredentialVerifier, verdictFromResponse, type RemoteCredentialVerifierOptions } from './credential-verifier-remote.js';
 export { inProcessApiKeyCheck } from './credential-verifier-in-process.js';
+export { holdsPermission, InterimAuthorizer, type AuthorizeOptions } from './interim-authorizer.js';
