@@ -56,13 +56,14 @@ test('starts all five services on embedded backends, prints a bootstrap key once
     });
     // proto3 JSON leaves out `allowed: false`; the effect says it.
     expect(await decided.json()).toMatchObject({ decision: { effect: 'EFFECT_DENY' } });
-    // A contract whose implementation belongs to a later issue says so plainly.
-    const pending = await fetch(`${urls.billing}/aegis.billing.v1.BudgetService/CheckBudget`, {
+    // Services that require permissions ask the in-process policy service: the bootstrap admin
+    // may detect PII, and the answer comes from the pii service's detectors.
+    const detected = await fetch(`${urls.pii}/aegis.pii.v1.PiiService/Detect`, {
       method: 'POST',
       headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${key}` },
-      body: JSON.stringify({ tenantId: 'default' }),
+      body: JSON.stringify({ tenantId: 'default', content: { text: 'write to jane.doe@example.com' } }),
     });
-    expect(await pending.json()).toMatchObject({ code: 'unimplemented' });
+    expect(await detected.json()).toMatchObject({ hasPii: true, types: ['email'] });
   } finally {
     expect(await first.stop('SIGTERM')).toBe(0);
   }

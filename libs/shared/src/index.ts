@@ -15,5 +15,7 @@ export * from './server/index.js';
 export * from './telemetry/index.js';
 export * from './validation/index.js';
 export * from './auth/index.js';
+export * from './authz/index.js';
 export * from './crypto/index.js';
 export * from './kv/index.js';
+export * from './ratelimit/index.js';

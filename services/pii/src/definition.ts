@@ -1,17 +1,39 @@
-import { PiiService } from '@aegis/proto/aegis/pii/v1/pii_service_pb.js';
-import { DlpService } from '@aegis/proto/aegis/pii/v1/dlp_service_pb.js';
-import { InputValidationService } from '@aegis/proto/aegis/pii/v1/input_validation_service_pb.js';
-import type { ServiceDefinition } from '@aegis/shared';
+import { fileURLToPath } from 'node:url';
+import type { ServiceContext, ServiceDefinition } from '@aegis/shared';
+import { PostgresDlpStore } from './adapters/postgres/dlp-store.js';
+import { PiiAuditLog } from './audit/pii-audit-log.js';
+import { loadPiiConfig, loadPiiSecrets } from './config.js';
+import { DlpCache } from './dlp/dlp-cache.js';
+import { registerDlpService } from './dlp/module.js';
+import { KeyedHasher, TokenVault } from './domain/transformation/index.js';
+import { registerInputValidationService } from './input-validation/module.js';
+import { ContentDetection } from './pii/detection-service.js';
+import { registerPiiService } from './pii/module.js';
 
 export const piiService: ServiceDefinition = {
   name: 'pii',
   defaultPort: 8084,
-  async build() {
+  migrationsDir: fileURLToPath(new URL('../migrations', import.meta.url)),
+  requirePermissions: true,
+  async build(ctx: ServiceContext) {
+    const config = loadPiiConfig(ctx.env);
+    const secrets = await loadPiiSecrets(config, ctx.config.serviceDataDir);
+    if (secrets.source === 'file') {
+      ctx.logger.warn('AEGIS_PII_HASH_KEY or AEGIS_PII_TOKEN_KEYS is not set: using keys generated in the data directory; every pii instance must share them, so set both in production');
+    }
+    const store = new PostgresDlpStore(ctx.db);
+    const dlp = await DlpCache.start({ store, db: ctx.db, logger: ctx.logger });
+    const hasher = new KeyedHasher(secrets.hashKey);
+    const audit = new PiiAuditLog(ctx.publisher, ctx.logger, hasher);
+    ctx.onShutdown({ name: 'pii dlp cache', run: () => dlp.close() });
+    // After the server drained, before the event producer closes.
+    ctx.onShutdown({ name: 'pii audit', run: () => audit.flush() });
+    const deps = { detection: new ContentDetection(dlp), dlp, hasher, vault: new TokenVault(secrets.tokenKeyring), audit, auditDetections: config.AEGIS_PII_AUDIT_DETECTIONS };
     return {
       routes(router) {
-        // The contracts are served with the whole runtime (health, reflection, metrics, tracing,
-        // error mapping) ahead of the pii issue; until it lands each RPC answers Unimplemented.
-        for (const service of [PiiService, DlpService, InputValidationService]) router.service(service, {});
+        registerPiiService(router, deps);
+        registerDlpService(router, { store, audit });
+        registerInputValidationService(router);
       },
     };
   },

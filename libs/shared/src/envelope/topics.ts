@@ -11,6 +11,11 @@ export const TOPICS = {
   audit: 'aegis.audit.v1',
   /** CostAlertEvent, keyed "<tenant>". */
   alerts: 'aegis.alerts.v1',
+  /**
+   * TenantSettingsEvent, keyed "<tenant>" and compacted: the latest event per tenant is its
+   * whole current state, so a new consumer group reading from the beginning rebuilds it.
+   */
+  tenants: 'aegis.tenants.v1',
 } as const;
 
 export type Topic = (typeof TOPICS)[keyof typeof TOPICS];
@@ -25,6 +30,8 @@ export function topicForEvent(event: Event): Topic {
       return TOPICS.audit;
     case 'costAlert':
       return TOPICS.alerts;
+    case 'tenantSettings':
+      return TOPICS.tenants;
     case undefined:
       throw new InvalidEventError('event has no payload, so it has no topic');
   }

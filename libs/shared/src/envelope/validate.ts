@@ -22,4 +22,9 @@ export function assertValidEvent(event: Event): void {
       `event ${event.id}: usage.tenant_id "${event.payload.value.tenantId}" differs from tenant_id "${event.tenantId}"`,
     );
   }
+  if (event.payload.case === 'tenantSettings' && event.payload.value.tenantId !== event.tenantId) {
+    throw new InvalidEventError(
+      `event ${event.id}: tenant_settings.tenant_id "${event.payload.value.tenantId}" differs from tenant_id "${event.tenantId}"`,
+    );
+  }
 }

@@ -21,6 +21,11 @@ export interface AegisErrorOptions {
   retryable?: boolean;
   /** The request field at fault, for invalid_argument. */
   field?: string;
+  /**
+   * Every offending field with what is wrong with it, for invalid_argument (sent as an
+   * `aegis.common.v1.BadRequest` detail). Defaults to `field` with the message.
+   */
+  violations?: ReadonlyArray<{ field: string; description: string }>;
   /** Sent to the caller as response metadata (headers/trailers), e.g. `retry-after`. */
   metadata?: Record<string, string>;
 }
@@ -38,6 +43,7 @@ export class AegisError extends Error {
   readonly kind: ErrorKind;
   readonly retryable: boolean;
   readonly field?: string;
+  readonly violations: ReadonlyArray<{ field: string; description: string }>;
   readonly metadata: Record<string, string>;
 
   constructor(kind: ErrorKind, message: string, opts: AegisErrorOptions = {}) {
@@ -46,6 +52,7 @@ export class AegisError extends Error {
     this.kind = kind;
     this.retryable = opts.retryable ?? RETRYABLE_BY_DEFAULT.has(kind);
     if (opts.field !== undefined) this.field = opts.field;
+    this.violations = opts.violations ?? (opts.field !== undefined ? [{ field: opts.field, description: message }] : []);
     this.metadata = { ...opts.metadata };
   }
 }

@@ -1,4 +1,5 @@
 import { Code, ConnectError } from '@connectrpc/connect';
+import { BadRequestSchema } from '@aegis/proto/aegis/common/v1/error_details_pb.js';
 import type { Logger } from '../logging/index.js';
 import { AegisError, type ErrorKind } from './aegis-error.js';
 
@@ -38,7 +39,12 @@ function fromAegisError(err: AegisError, logger: Logger | undefined): ConnectErr
   if (err.kind === 'internal') logger?.error({ err }, 'internal error returned to caller');
   // The AegisError itself becomes the cause, so kind, retryable and the original cause
   // all stay available to server-side logging; Connect never serialises `cause`.
-  return new ConnectError(err.message, CODE_FOR_KIND[err.kind], toHeaders(err.metadata), undefined, err);
+  // InvalidArgument carries the offending fields machine-readably (docs/contracts.md), so a
+  // client can point at them without parsing the message.
+  const details = err.kind === 'invalid_argument' && err.violations.length > 0
+    ? [{ desc: BadRequestSchema, value: { fieldViolations: err.violations.map((v) => ({ field: v.field, description: v.description })) } }]
+    : undefined;
+  return new ConnectError(err.message, CODE_FOR_KIND[err.kind], toHeaders(err.metadata), details, err);
 }
 
 /**

@@ -6,7 +6,7 @@ import { AegisError } from './aegis-error.js';
 
 /** The message names the field so a client can tell which input to fix. */
 export function invalidArgument(field: string, message: string): AegisError {
-  return new AegisError('invalid_argument', `${field}: ${message}`, { field });
+  return new AegisError('invalid_argument', `${field}: ${message}`, { field, violations: [{ field, description: message }] });
 }
 
 export function notFound(what: string, id?: string): AegisError {

@@ -63,6 +63,14 @@ export interface Subscription {
    * inside it (see README).
    */
   handleBatch(events: readonly ConsumedEvent[], ctx: BatchContext): Promise<void>;
+  /**
+   * How many partitions this member handles at once (default 1 on Kafka: one batch at a time).
+   * Above 1, `handleBatch` may run concurrently for different partitions, never for one
+   * partition, so per-partition order and commit-after-handling still hold; the handler must
+   * then be safe to run concurrently with itself. The embedded bus always runs each partition
+   * on its own worker, i.e. concurrently, whatever this says.
+   */
+  partitionsConcurrently?: number;
 }
 
 export interface SubscriptionHandle {
@@ -75,6 +83,13 @@ export interface TopicSpec {
   partitions: number;
   /** How long events are kept. Kafka deletes older events; the embedded log keeps everything. */
   retentionMs?: number;
+  /**
+   * Kafka's `cleanup.policy` (default `delete`). `compact` keeps at least the latest event of
+   * every key for good: for topics that carry state (the latest event per key is the whole
+   * state), so a new consumer reading from the beginning rebuilds it. Recorded, not enforced,
+   * by the embedded log, which keeps every event anyway.
+   */
+  cleanupPolicy?: 'delete' | 'compact';
 }
 
 export interface EventBus {

@@ -1,3 +1,4 @@
+import { loadAuditSigningConfig } from '../audit-integrity/index.js';
 import { runtimeConfigFor, type EnvSource } from '../config/index.js';
 import { createEventBus, type EventBus } from '../events/index.js';
 import { installShutdown, runShutdown, type ShutdownPlan, type ShutdownStep } from '../lifecycle/index.js';
@@ -37,6 +38,8 @@ export async function startServices(defs: readonly ServiceDefinition[], opts: Ru
     serviceName: opts.processName,
     ...(base.otlpEndpoint !== undefined ? { otlpEndpoint: base.otlpEndpoint } : {}),
   });
+  // Before the bus opens: a bad AEGIS_AUDIT_SIGNING_KEY fails the start with nothing to release.
+  const audit = await loadAuditSigningConfig(env, base.dataDir);
   const events = await createEventBus({
     clientId: base.kafkaClientId,
     dataDir: base.dataDir,
@@ -44,7 +47,9 @@ export async function startServices(defs: readonly ServiceDefinition[], opts: Ru
     ...(base.kafkaBrokers !== undefined ? { kafkaBrokers: base.kafkaBrokers } : {}),
   });
   await events.ensureTopics(STANDARD_TOPICS);
-  const publisher = new EventPublisher(events);
+  const publisher = new EventPublisher(events, { ...audit, logger });
+  // The public key is what `aegis audit verify` pins (AEGIS_AUDIT_PUBLIC_KEYS): not a secret.
+  logger.info({ keyId: audit.signingKey.keyId, publicKey: audit.signingKey.publicKeyBase64, source: audit.source, ...(audit.file !== undefined ? { file: audit.file } : {}) }, 'audit checkpoints signed with this Ed25519 key');
   const services: StartedService[] = [];
   const running: RunningServices = {
     services,

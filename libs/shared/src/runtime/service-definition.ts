@@ -10,6 +10,7 @@ import type { ServerMetrics } from '../metrics/index.js';
 import type { RedisClient } from '../redis/index.js';
 import type { Broadcast, KeyValueStore } from '../kv/index.js';
 import type { CredentialEvents, CredentialVerifier } from '../auth/index.js';
+import type { PermissionChecker } from '../authz/index.js';
 import type { HttpRoute } from '../server/index.js';
 
 /**
@@ -38,6 +39,11 @@ export interface ServiceContext {
   readonly publisher: EventPublisher;
   readonly health: HealthRegistry;
   readonly metrics: ServerMetrics;
+  /**
+   * Present when the definition sets `requirePermissions`: the checker its permission
+   * interceptor uses, for handlers that decide on one resource (`requireForCaller`).
+   */
+  readonly permissions?: PermissionChecker;
   /** Close steps run on shutdown after the server drained, in registration order, before pools close. */
   onShutdown(step: ShutdownStep): void;
 }
@@ -48,7 +54,7 @@ export interface ServiceParts {
   routes(router: ConnectRouter): void;
   /** Extra plain-HTTP GET routes, e.g. `/.well-known/jwks.json`. */
   httpRoutes?: Record<string, HttpRoute>;
-  /** Innermost interceptors (permission, ...), inside the runtime's authentication interceptor. */
+  /** Innermost interceptors, inside the runtime's authentication (and, with `requirePermissions`, permission) interceptor. */
   interceptors?: Interceptor[];
   /**
    * Verifies callers' credentials for this service. Absent: the runtime builds the remote one
@@ -72,6 +78,19 @@ export interface ServiceDefinition {
   defaultPort: number;
   /** Absolute path of the service's versioned SQL migrations (NNNN_name.sql); none yet: omit. */
   migrationsDir?: string;
+  /**
+   * Every RPC needs the permission its contract names, decided by the policy service (the
+   * permission interceptor after authentication; docs/policy.md). Auth and policy authorise
+   * their own RPCs themselves and leave this unset.
+   */
+  requirePermissions?: boolean;
+  /**
+   * Whether readiness needs Redis (with REDIS_URL set; default true): a required dependency
+   * that fails its probe turns health NOT_SERVING. A service that keeps answering correctly
+   * without Redis (a local fallback) sets false; Redis is still probed and reported
+   * (`health_dependency_up{dependency="redis",required="false"}`).
+   */
+  redisRequired?: boolean;
   /** Builds handlers and adapters from the context; runs after migrations. */
   build(ctx: ServiceContext): Promise<ServiceParts>;
 }

@@ -9,10 +9,12 @@ import { createLogger, type Logger } from '../logging/index.js';
 import { createServerMetrics } from '../metrics/index.js';
 import { closeRedis, createRedis, redisPing, type RedisClient } from '../redis/index.js';
 import { authenticationInterceptor, createCredentialEvents, createRemoteCredentialVerifier, loadAuthenticationConfig } from '../auth/index.js';
+import { inProcessPermissionDecider, loadPermissionConfig, type PermissionDecider } from '../authz/index.js';
 import { MemoryBroadcast, MemoryKeyValueStore, RedisBroadcast, RedisKeyValueStore } from '../kv/index.js';
 import { createServiceServer, type ServiceServer } from '../server/index.js';
 import type { EventPublisher } from './event-publisher.js';
 import type { ServiceContext, ServiceDefinition } from './service-definition.js';
+import { servicePermissions } from './service-permissions.js';
 
 export interface StartedService {
   readonly name: string;
@@ -42,6 +44,13 @@ const authUrlOfGroup = new WeakMap<EventBus, string>();
 /** The service whose credential checks the others call (AEGIS_AUTH_URL). */
 const AUTH_SERVICE = 'auth';
 
+// Likewise the policy service of each group: services requiring permissions ask its own
+// DecisionService in process when AEGIS_POLICY_URL is unset, so `npm start` needs no URL.
+const decisionPointOfGroup = new WeakMap<EventBus, PermissionDecider>();
+
+/** The service whose DecisionService decides permissions (AEGIS_POLICY_URL). */
+const POLICY_SERVICE = 'policy';
+
 /**
  * Configuration → dependencies → migrations → service → listening server, the same for
  * every service. Health stays NOT_SERVING until everything above succeeded. Every non-public
@@ -52,6 +61,7 @@ export async function startService(def: ServiceDefinition, opts: StartServiceOpt
   const config = runtimeConfigFor(def.name, def.defaultPort, env);
   const groupAuthUrl = authUrlOfGroup.get(opts.events);
   const authentication = loadAuthenticationConfig(env, groupAuthUrl !== undefined ? { authUrl: groupAuthUrl } : {});
+  const permissionConfig = loadPermissionConfig(env);
   const logger = opts.logger ?? createLogger({ service: def.name, level: config.logLevel });
   const health = new HealthRegistry({ logger });
   const metrics = createServerMetrics();
@@ -69,7 +79,7 @@ export async function startService(def: ServiceDefinition, opts: StartServiceOpt
     if (config.redisUrl !== undefined) {
       const client = createRedis({ url: config.redisUrl, name: def.name, logger });
       redis = client;
-      health.addDependency('redis', () => redisPing(client));
+      health.addDependency('redis', () => redisPing(client), { required: def.redisRequired !== false });
     }
     const prefix = `${config.redisKeyPrefix}${def.name}:`;
     const kv = redis !== undefined ? new RedisKeyValueStore(redis, prefix) : new MemoryKeyValueStore();
@@ -79,13 +89,29 @@ export async function startService(def: ServiceDefinition, opts: StartServiceOpt
     resourceSteps.push({ name: `${def.name} broadcast`, run: () => broadcast.close() });
     const credentialEvents = createCredentialEvents({ name: def.name, logger, keyPrefix: config.redisKeyPrefix, ...(config.redisUrl !== undefined ? { redisUrl: config.redisUrl } : {}) });
     resourceSteps.push({ name: `${def.name} credential events`, run: () => credentialEvents.close() });
+    const inProcessDecider = decisionPointOfGroup.get(opts.events);
+    const permissions = def.requirePermissions !== true ? undefined : await servicePermissions({
+      service: def.name,
+      config: permissionConfig,
+      redisKeyPrefix: config.redisKeyPrefix,
+      logger,
+      registry: metrics.registry,
+      ...(inProcessDecider !== undefined ? { inProcess: inProcessDecider } : {}),
+      ...(config.redisUrl !== undefined ? { redisUrl: config.redisUrl } : {}),
+    });
+    if (permissions !== undefined) {
+      closeSteps.push(...permissions.closeSteps);
+      resourceSteps.push(...permissions.resourceSteps);
+    }
     const ctx: ServiceContext = {
       kv, broadcast, credentialEvents,
+      ...(permissions !== undefined ? { permissions: permissions.checker } : {}),
       config, env, logger, db, events: opts.events, publisher: opts.publisher, health, metrics,
       ...(redis !== undefined ? { redis } : {}),
       onShutdown: (step) => closeSteps.push(step),
     };
     const parts = await def.build(ctx);
+    if (def.name === POLICY_SERVICE) decisionPointOfGroup.set(opts.events, inProcessPermissionDecider(parts.routes, { logger, timeoutMs: permissionConfig.checkTimeoutMs }));
     const verifier = parts.credentialVerifier ?? await createRemoteCredentialVerifier({
       authUrl: authentication.authUrl,
       issuer: authentication.issuer,
@@ -106,8 +132,8 @@ export async function startService(def: ServiceDefinition, opts: StartServiceOpt
       metrics,
       routes: parts.routes,
       ...(parts.httpRoutes !== undefined ? { httpRoutes: parts.httpRoutes } : {}),
-      // Authentication first: the service's own interceptors (permissions) read the principal.
-      interceptors: [authenticationInterceptor(verifier), ...(parts.interceptors ?? [])],
+      // Authentication first: permissions and the service's own interceptors read the principal.
+      interceptors: [authenticationInterceptor(verifier), ...(permissions !== undefined ? [permissions.interceptor] : []), ...(parts.interceptors ?? [])],
     });
     const { url } = await server.listen();
     if (def.name === AUTH_SERVICE) authUrlOfGroup.set(opts.events, url);

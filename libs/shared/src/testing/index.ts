@@ -3,4 +3,5 @@
 export * from './kafka.js';
 export * from './postgres.js';
 export * from './redis.js';
+export * from './redis-cluster.js';
 export * from './grpc-js.js';

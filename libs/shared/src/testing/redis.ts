@@ -27,6 +27,8 @@ export interface TestRedisOptions {
   /** Connection name suffix, to find this client in CLIENT LIST. */
   name?: string;
   logger?: Logger;
+  /** Another server than REDIS_URL, e.g. a private Redis Cluster's `redis+cluster://` URL. */
+  url?: string;
 }
 
 export function testRedisUrl(): string {
@@ -34,7 +36,7 @@ export function testRedisUrl(): string {
 }
 
 export async function createTestRedis(opts: TestRedisOptions = {}): Promise<TestRedis> {
-  const url = testRedisUrl();
+  const url = opts.url ?? testRedisUrl();
   const logger = opts.logger ?? createLogger({ service: 'test-redis', level: 'warn' });
   // Unprefixed: SCAN patterns and the keys SCAN returns are not touched by ioredis'
   // keyPrefix, so cleanup through the prefixed client would double-prefix them.

@@ -18,6 +18,7 @@ import { updateTenant } from './handlers/update-tenant.js';
 import { updateUser } from './handlers/update-user.js';
 import type { UsersLinks } from './ports.js';
 import { TenantRegistry } from './tenant-registry.js';
+import { TenantSettingsFeed } from './tenant-settings-feed.js';
 import { UserAccounts } from './user-accounts.js';
 import { AccountDirectory } from './user-directory.js';
 
@@ -31,10 +32,16 @@ export async function createUsersModule(deps: AuthDeps, links: UsersLinks = { in
   const { ctx } = deps;
   const logger = ctx.logger.child({ module: 'users' });
   const users = new UserAccounts({ store: new PostgresUserStore(ctx.db), links, credentialEvents: ctx.credentialEvents, publisher: ctx.publisher, logger });
-  const tenants = new TenantRegistry({ store: new PostgresTenantStore(ctx.db), users, publisher: ctx.publisher, logger });
+  const tenantStore = new PostgresTenantStore(ctx.db);
+  const settings = new TenantSettingsFeed({ publisher: ctx.publisher, logger });
+  const tenants = new TenantRegistry({ store: tenantStore, users, publisher: ctx.publisher, settings, logger });
+  // Every tenant once per start, in the background (Kafka may be down): a deployment that
+  // predates aegis.tenants.v1, or a change whose publish never succeeded, converges.
+  settings.republishAll(tenantStore);
   const h: UsersHandlerDeps = { users, tenants, authorizer: deps.authorizer, platformTenantId: deps.config.AEGIS_AUTH_BOOTSTRAP_TENANT };
   return {
     directory: new AccountDirectory(users),
+    close: () => settings.close(),
     register(router) {
       router.service(TenantService, {
         createTenant: (req, c) => createTenant(h, req, c),

@@ -6,16 +6,19 @@ import { updateTenant, type TenantUpdate } from './domain/tenant-changes.js';
 import { ADMIN_ROLE, type StoredUser } from './domain/user.js';
 import type { NewTenant, StoredTenant } from './domain/tenant.js';
 import type { TenantStore } from './ports.js';
+import type { TenantSettingsFeed } from './tenant-settings-feed.js';
 import type { UserAccounts } from './user-accounts.js';
 
 export interface TenantRegistryDeps {
   store: TenantStore;
   users: UserAccounts;
   publisher: Pick<EventPublisher, 'publish'>;
+  /** Puts the committed settings on aegis.tenants.v1 for policy and billing. */
+  settings: Pick<TenantSettingsFeed, 'offer'>;
   logger: Logger;
 }
 
-/** Tenants once a request is validated and authorised: storage, lock-out on disable, audit. */
+/** Tenants once a request is validated and authorised: storage, lock-out on disable, settings feed, audit. */
 export class TenantRegistry {
   constructor(private readonly deps: TenantRegistryDeps) {}
 
@@ -29,6 +32,7 @@ export class TenantRegistry {
       roles: [ADMIN_ROLE],
       attributes: {},
     });
+    this.deps.settings.offer(created.tenant, actor);
     await this.audit(tenantAudit({ action: 'tenant.created', actor, tenant: created.tenant, message: `tenant ${tenant.id} created` }));
     await this.audit(userAudit({ action: 'user.created', actor, user: created.admin, message: `user ${created.admin.id} created as the first admin of tenant ${tenant.id}`, details: { roles: ADMIN_ROLE } }));
     return created;
@@ -48,6 +52,7 @@ export class TenantRegistry {
     const result = await this.deps.store.modify(tenantId, updateTenant(update, caller));
     if (result === undefined) throw notFound('tenant', tenantId);
     const { before, after } = result;
+    this.deps.settings.offer(after, actor);
     // Runs again on every update of a disabled tenant, so a retry after a partial failure finishes it.
     if (after.disabledAt !== null) await this.deps.users.lockOutTenant(tenantId);
     const disabledChange = (before.disabledAt === null) !== (after.disabledAt === null);

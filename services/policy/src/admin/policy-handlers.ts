@@ -4,6 +4,7 @@ import type { Policy } from '@aegis/proto/aegis/policy/v1/policy_pb.js';
 import { notFound, requirePresent, requireTenantId } from '@aegis/shared';
 import { authorOf } from '../authorization.js';
 import { policyDraftFromProto, validatePolicy } from '../domain/index.js';
+import { changeCommitted } from './change-committed.js';
 import type { AdminHandlerDeps } from './handler-deps.js';
 import { rejected, requireSameTenant } from './violations.js';
 
@@ -23,7 +24,9 @@ export function policyHandlers(deps: AdminHandlerDeps): PolicyHandlers {
       const tenantId = requireTenantId(req.tenantId);
       const caller = deps.authorizer.authorize(ctx, { tenantId });
       const policy = validated(tenantId, req.policy);
-      return { policy: await deps.store.createPolicy(tenantId, policy, { changedBy: authorOf(caller) }) };
+      const stored = await deps.store.createPolicy(tenantId, policy, { changedBy: authorOf(caller) });
+      await changeCommitted(deps, 'policy.created', tenantId, caller, stored.name, stored.lastChange);
+      return { policy: stored };
     },
     async getPolicy(req, ctx) {
       const tenantId = requireTenantId(req.tenantId);
@@ -42,12 +45,16 @@ export function policyHandlers(deps: AdminHandlerDeps): PolicyHandlers {
       const tenantId = requireTenantId(req.tenantId);
       const caller = deps.authorizer.authorize(ctx, { tenantId });
       const policy = validated(tenantId, req.policy);
-      return { policy: await deps.store.updatePolicy(tenantId, policy, { changedBy: authorOf(caller), expectedVersion: req.expectedVersion }) };
+      const stored = await deps.store.updatePolicy(tenantId, policy, { changedBy: authorOf(caller), expectedVersion: req.expectedVersion });
+      await changeCommitted(deps, 'policy.updated', tenantId, caller, stored.name, stored.lastChange);
+      return { policy: stored };
     },
     async deletePolicy(req, ctx) {
       const tenantId = requireTenantId(req.tenantId);
       const caller = deps.authorizer.authorize(ctx, { tenantId });
-      return deps.store.deletePolicy(tenantId, req.name, { changedBy: authorOf(caller), expectedVersion: req.expectedVersion });
+      const deleted = await deps.store.deletePolicy(tenantId, req.name, { changedBy: authorOf(caller), expectedVersion: req.expectedVersion });
+      await changeCommitted(deps, 'policy.deleted', tenantId, caller, req.name, { revision: deleted.revision });
+      return deleted;
     },
     async listPolicyRevisions(req, ctx) {
       const tenantId = requireTenantId(req.tenantId);

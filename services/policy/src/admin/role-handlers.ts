@@ -4,6 +4,7 @@ import type { Role } from '@aegis/proto/aegis/policy/v1/role_pb.js';
 import { failedPrecondition, notFound, requirePresent, requireTenantId } from '@aegis/shared';
 import { authorOf } from '../authorization.js';
 import { BUILTIN_ROLES, isBuiltinRoleName, roleFromProto, roleToProto, validateRole } from '../domain/index.js';
+import { changeCommitted } from './change-committed.js';
 import type { AdminHandlerDeps } from './handler-deps.js';
 import { rejected, requireSameTenant } from './violations.js';
 
@@ -38,6 +39,7 @@ export function roleHandlers(deps: AdminHandlerDeps): Partial<RoleHandlers> {
       const caller = deps.authorizer.authorize(ctx, { tenantId });
       const role = await validated(deps, tenantId, req.role);
       const stored = await deps.store.createRole(tenantId, { ...role, builtin: false }, { changedBy: authorOf(caller) });
+      await changeCommitted(deps, 'role.created', tenantId, caller, stored.name, stored.lastChange);
       return { role: stored };
     },
     async getRole(req, ctx) {
@@ -64,13 +66,16 @@ export function roleHandlers(deps: AdminHandlerDeps): Partial<RoleHandlers> {
       refuseBuiltin(requirePresent(req.role, 'role').name);
       const role = await validated(deps, tenantId, req.role);
       const stored = await deps.store.updateRole(tenantId, { ...role, builtin: false }, { changedBy: authorOf(caller), expectedVersion: req.expectedVersion });
+      await changeCommitted(deps, 'role.updated', tenantId, caller, stored.name, stored.lastChange);
       return { role: stored };
     },
     async deleteRole(req, ctx) {
       const tenantId = requireTenantId(req.tenantId);
       const caller = deps.authorizer.authorize(ctx, { tenantId });
       refuseBuiltin(req.name);
-      return deps.store.deleteRole(tenantId, req.name, { changedBy: authorOf(caller), expectedVersion: req.expectedVersion });
+      const deleted = await deps.store.deleteRole(tenantId, req.name, { changedBy: authorOf(caller), expectedVersion: req.expectedVersion });
+      await changeCommitted(deps, 'role.deleted', tenantId, caller, req.name, { revision: deleted.revision });
+      return deleted;
     },
     async listRoleRevisions(req, ctx) {
       const tenantId = requireTenantId(req.tenantId);

@@ -19,3 +19,8 @@ export function requireActionOnResource(action: string, resource: Resource | und
   requireNonEmpty(present.kind, `${prefix}resource.kind`);
   return present;
 }
+
+/** The caller, for the audit record, when it asks about someone else (a platform service). */
+export function askedBy(caller: Principal, subject: Principal): { askedBy?: string } {
+  return caller.id === subject.id && caller.tenantId === subject.tenantId ? {} : { askedBy: `${caller.tenantId}/${caller.id}` };
+}

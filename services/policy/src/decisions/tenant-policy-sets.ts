@@ -10,8 +10,10 @@ import type { PolicySnapshot, SnapshotCache } from '../store/index.js';
  * at write time, so only an engine change or a hand-edited row can cause it) leaves the
  * previous set serving and is logged: a tenant never runs half a policy set.
  *
- * Business hours and time zone are the tenant's settings in auth, which policy does not read
- * yet: every tenant gets the engine's default (Monday-Friday 09:00-17:00 UTC).
+ * Business hours and time zone are the tenant's settings in auth, which reach the snapshot
+ * through aegis.tenants.v1 (../tenants): a settings change bumps the tenant's policy version,
+ * so it is recompiled like any other change. A tenant whose settings have not arrived gets
+ * the engine's default (Monday-Friday 09:00-17:00 UTC).
  */
 export class TenantPolicySets {
   private readonly compiled = new Map<string, CompiledPolicySet>();
@@ -61,5 +63,6 @@ function toEngineSnapshot(snapshot: PolicySnapshot): PolicySetSnapshot {
     revision: Number(snapshot.policyVersion),
     roles: snapshot.roles.map(roleFromProto),
     policies: snapshot.policies.map(policyFromProto),
+    ...(snapshot.businessHours !== undefined ? { businessHours: snapshot.businessHours } : {}),
   };
 }

@@ -1,5 +1,6 @@
 import type { Policy, PolicyRevision } from '@aegis/proto/aegis/policy/v1/policy_pb.js';
 import type { Role, RoleRevision } from '@aegis/proto/aegis/policy/v1/role_pb.js';
+import type { BusinessHours } from '../domain/types.js';
 
 /**
  * Everything a tenant's decisions depend on, read at one tenant revision. Immutable: a
@@ -14,6 +15,11 @@ export interface PolicySnapshot {
   readonly roles: readonly Role[];
   /** Live policies (enabled or not), by name. */
   readonly policies: readonly Policy[];
+  /**
+   * The tenant's business hours and time zone from auth (table `tenant_settings`, written by
+   * ../tenants); absent until policy received them, and the engine's default applies.
+   */
+  readonly businessHours?: Readonly<BusinessHours>;
 }
 
 export interface CreateOptions {

@@ -5,6 +5,7 @@ import { RoleRevisionSchema, RoleSchema } from '@aegis/proto/aegis/policy/v1/rol
 import { create } from '@bufbuild/protobuf';
 import { failedPrecondition, invalidArgument, notFound, type SqlDatabase, type SqlExecutor } from '@aegis/shared';
 import { decodePageToken, encodePageToken, pageSizeOf } from './page-token.js';
+import type { BusinessHours } from '../domain/types.js';
 import type { CreateOptions, Page, PageRequest, PolicySnapshot, PolicyStore, WriteOptions } from './ports.js';
 import { VersionedDocuments, type StoredRevision, type VersionedMessage } from './versioned-documents.js';
 
@@ -116,14 +117,17 @@ export class PostgresPolicyStore implements PolicyStore {
       );
       const liveRoles = groupByTenant(await roles.live(tx, tenantId));
       const livePolicies = groupByTenant(await policies.live(tx, tenantId));
-      return versions.rows.map((row) =>
-        freezeSnapshot({
+      const hours = await businessHoursByTenant(tx, tenantId);
+      return versions.rows.map((row) => {
+        const businessHours = hours.get(row.tenant_id);
+        return freezeSnapshot({
           tenantId: row.tenant_id,
           policyVersion: BigInt(row.policy_version),
           roles: liveRoles.get(row.tenant_id) ?? [],
           policies: livePolicies.get(row.tenant_id) ?? [],
-        }),
-      );
+          ...(businessHours !== undefined ? { businessHours } : {}),
+        });
+      });
     });
   }
 }
@@ -181,6 +185,21 @@ function groupByTenant<T extends VersionedMessage>(messages: T[]): Map<string, T
     else byTenant.set(message.tenantId, [message]);
   }
   return byTenant;
+}
+
+// Written by ../tenants with a policy version bump, so a snapshot at a version includes the
+// settings that version was bumped for.
+async function businessHoursByTenant(tx: SqlExecutor, tenantId: string | undefined): Promise<Map<string, BusinessHours>> {
+  const { rows } = await tx.query<{ tenant_id: string; time_zone: string; weekdays: number[]; start_minute: number; end_minute: number }>(
+    'SELECT tenant_id, time_zone, weekdays, start_minute, end_minute FROM tenant_settings WHERE $1::text IS NULL OR tenant_id = $1',
+    [tenantId ?? null],
+  );
+  return new Map(rows.map((row) => [row.tenant_id, Object.freeze({
+    timeZone: row.time_zone,
+    weekdays: Object.freeze(row.weekdays.map(Number)),
+    startMinute: row.start_minute,
+    endMinute: row.end_minute,
+  })]));
 }
 
 function freezeSnapshot(snapshot: PolicySnapshot): PolicySnapshot {

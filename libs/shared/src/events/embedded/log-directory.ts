@@ -22,6 +22,7 @@ export interface EmbeddedTopic {
 interface TopicFile {
   partitions: number;
   retentionMs?: number;
+  cleanupPolicy?: 'delete' | 'compact';
 }
 
 export class UnknownTopicError extends Error {
@@ -52,7 +53,11 @@ export class LogDirectory {
     for (let p = 0; p < spec.partitions; p++) {
       await (await open(join(dir, `${p}.log`), constants.O_RDWR | constants.O_CREAT, 0o600)).close();
     }
-    const file: TopicFile = { partitions: spec.partitions, ...(spec.retentionMs === undefined ? {} : { retentionMs: spec.retentionMs }) };
+    const file: TopicFile = {
+      partitions: spec.partitions,
+      ...(spec.retentionMs === undefined ? {} : { retentionMs: spec.retentionMs }),
+      ...(spec.cleanupPolicy === undefined ? {} : { cleanupPolicy: spec.cleanupPolicy }),
+    };
     await writeFileAtomic(join(dir, 'topic.json'), JSON.stringify(file));
   }
 

@@ -72,7 +72,7 @@ export class KafkaEventBus implements EventBus {
         topics: missing.map((t) => ({
           topic: t.topic,
           numPartitions: t.partitions,
-          configEntries: t.retentionMs === undefined ? [] : [{ name: 'retention.ms', value: String(t.retentionMs) }],
+          configEntries: topicConfig(t),
         })),
       });
     } finally {
@@ -95,4 +95,11 @@ export class KafkaEventBus implements EventBus {
     await Promise.all([...this.producers].map((p) => p.close()));
     await this.probe?.disconnect();
   }
+}
+
+function topicConfig(spec: TopicSpec): { name: string; value: string }[] {
+  const entries: { name: string; value: string }[] = [];
+  if (spec.retentionMs !== undefined) entries.push({ name: 'retention.ms', value: String(spec.retentionMs) });
+  if (spec.cleanupPolicy !== undefined) entries.push({ name: 'cleanup.policy', value: spec.cleanupPolicy });
+  return entries;
 }

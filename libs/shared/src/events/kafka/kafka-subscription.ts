@@ -67,6 +67,7 @@ export async function subscribeWithKafka(
     await consumer.subscribe({ topics: [...subscription.topics], fromBeginning: subscription.fromBeginning ?? false });
     await consumer.run({
       eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: Math.max(1, Math.trunc(subscription.partitionsConcurrently ?? 1)),
       autoCommitInterval: COMMIT_INTERVAL_MS,
       eachBatch: (payload) => handleKafkaBatch(subscription, payload, logger),
     });

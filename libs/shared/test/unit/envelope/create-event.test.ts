@@ -81,4 +81,13 @@ describe('createEvent', () => {
     const input = usageInput();
     expect(() => createEvent({ ...input, tenantId: 'globex' })).toThrow(/differs from tenant_id "globex"/);
   });
+
+  test('refuses tenant settings of another tenant', () => {
+    const settings = (tenantId: string) => createEvent({
+      source: 'auth', tenantId, action: 'tenant.settings_changed',
+      payload: { case: 'tenantSettings', value: { tenantId: 'acme', timeZone: 'Europe/Berlin', version: 2n } },
+    });
+    expect(settings('acme').payload.case).toBe('tenantSettings');
+    expect(() => settings('globex')).toThrow(/tenant_settings.tenant_id "acme" differs from tenant_id "globex"/);
+  });
 });

@@ -4,7 +4,7 @@ import { eventKey, InvalidEventError, topicForEvent, TOPICS } from '../../../src
 
 describe('topics and keys', () => {
   test('topic names are the documented ones', () => {
-    expect(TOPICS).toEqual({ usage: 'aegis.usage.v1', audit: 'aegis.audit.v1', alerts: 'aegis.alerts.v1' });
+    expect(TOPICS).toEqual({ usage: 'aegis.usage.v1', audit: 'aegis.audit.v1', alerts: 'aegis.alerts.v1', tenants: 'aegis.tenants.v1' });
   });
 
   test('each payload goes to its topic; checkpoints travel with audit events', () => {
@@ -13,6 +13,7 @@ describe('topics and keys', () => {
     expect(topicForEvent(of({ payload: { case: 'audit', value: {} } }))).toBe('aegis.audit.v1');
     expect(topicForEvent(of({ payload: { case: 'auditCheckpoint', value: {} } }))).toBe('aegis.audit.v1');
     expect(topicForEvent(of({ payload: { case: 'costAlert', value: {} } }))).toBe('aegis.alerts.v1');
+    expect(topicForEvent(of({ payload: { case: 'tenantSettings', value: {} } }))).toBe('aegis.tenants.v1');
     expect(() => topicForEvent(of({}))).toThrow(InvalidEventError);
   });
 
@@ -25,5 +26,7 @@ describe('topics and keys', () => {
     expect(eventKey(anonymousUsage)).toBe('acme');
     expect(eventKey(audit)).toBe('acme');
     expect(eventKey(checkpoint)).toBe(eventKey(audit));
+    const settings = create(EventSchema, { tenantId: 'acme', payload: { case: 'tenantSettings', value: { tenantId: 'acme' } } });
+    expect(eventKey(settings)).toBe('acme');
   });
 });

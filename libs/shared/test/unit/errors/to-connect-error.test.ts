@@ -149,3 +149,24 @@ describe('toConnectError: other errors', () => {
     expect(log.records().every((record) => record.level < 50)).toBe(true);
   });
 });
+
+describe('toConnectError: InvalidArgument carries a BadRequest detail', () => {
+  test('one field from invalidArgument()', async () => {
+    const { BadRequestSchema } = await import('@aegis/proto/aegis/common/v1/error_details_pb.js');
+    const mapped = toConnectError(invalidArgument('items[3].action', 'must not be empty'));
+    const [detail] = mapped.findDetails(BadRequestSchema);
+    expect(detail?.fieldViolations.map((v) => [v.field, v.description])).toEqual([['items[3].action', 'must not be empty']]);
+  });
+
+  test('every violation given, in order', async () => {
+    const { BadRequestSchema } = await import('@aegis/proto/aegis/common/v1/error_details_pb.js');
+    const violations = [{ field: 'policy.actions[1]', description: 'bad action' }, { field: 'policy.condition.user.a.$foo', description: 'unknown operator $foo' }];
+    const mapped = toConnectError(new AegisError('invalid_argument', 'two problems', { field: 'policy.actions[1]', violations }));
+    expect(mapped.findDetails(BadRequestSchema)[0]?.fieldViolations.map((v) => v.field)).toEqual(['policy.actions[1]', 'policy.condition.user.a.$foo']);
+  });
+
+  test('no detail on other kinds', async () => {
+    const { BadRequestSchema } = await import('@aegis/proto/aegis/common/v1/error_details_pb.js');
+    expect(toConnectError(notFound('role', 'x')).findDetails(BadRequestSchema)).toEqual([]);
+  });
+});

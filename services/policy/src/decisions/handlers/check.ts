@@ -2,8 +2,10 @@ import type { HandlerContext } from '@connectrpc/connect';
 import type { MessageInitShape } from '@bufbuild/protobuf';
 import type { CheckRequest, CheckResponseSchema } from '@aegis/proto/aegis/policy/v1/decision_service_pb.js';
 import { requireTenantId } from '@aegis/shared';
+import { actorOf } from '../../audit/index.js';
 import { decide, decisionRequestFromProto, decisionToProto } from '../../domain/index.js';
 import { requireActionOnResource, requireDecisionPrincipal } from '../decision-input.js';
+import { askedBy } from '../decision-input.js';
 import type { DecisionHandlerDeps } from './handler-deps.js';
 
 /**
@@ -14,7 +16,7 @@ export function check(deps: DecisionHandlerDeps, req: CheckRequest, ctx: Handler
   const tenantId = requireTenantId(req.tenantId);
   const principal = requireDecisionPrincipal(req.principal, tenantId);
   const resource = requireActionOnResource(req.action, req.resource);
-  deps.authorizer.authorize(ctx, { tenantId, tenantOnly: true });
+  const caller = deps.authorizer.authorize(ctx, { tenantId, tenantOnly: true });
   const set = deps.policySets.get(tenantId);
   const request = decisionRequestFromProto({
     tenantId,
@@ -26,5 +28,7 @@ export function check(deps: DecisionHandlerDeps, req: CheckRequest, ctx: Handler
     context: req.context,
     sensitiveAttributes: req.sensitiveAttributes,
   }, deps.now());
-  return { decision: decisionToProto(decide(set, request)) };
+  const decision = decide(set, request);
+  deps.audit.decision({ request, decision, subject: actorOf(principal), ...askedBy(caller, principal) });
+  return { decision: decisionToProto(decision) };
 }

@@ -1,3 +1,4 @@
+import type { AuditTrail } from '../../audit/index.js';
 import type { Authorizer } from '../../authorization.js';
 import type { TenantPolicySets } from '../tenant-policy-sets.js';
 
@@ -5,6 +6,8 @@ import type { TenantPolicySets } from '../tenant-policy-sets.js';
 export interface DecisionHandlerDeps {
   policySets: TenantPolicySets;
   authorizer: Authorizer;
+  /** Records denials and sampled allows; never blocks the answer. */
+  audit: Pick<AuditTrail, 'decision'>;
   /** Request time, epoch milliseconds (a fixed clock in tests). */
   now(): number;
 }

@@ -3,6 +3,7 @@
 // CheckBatch, role and policy administration, and hot reload of what the admin RPCs write.
 import { Code } from '@connectrpc/connect';
 import { durationFromMs } from '@bufbuild/protobuf/wkt';
+import { BadRequestSchema } from '@aegis/proto/aegis/common/v1/error_details_pb.js';
 import { DecisionReason } from '@aegis/proto/aegis/policy/v1/decision_pb.js';
 import { Effect } from '@aegis/proto/aegis/policy/v1/policy_pb.js';
 import { principal, rejection, startPolicy, TENANT, type RunningPolicy } from './policy-service-harness.js';
@@ -183,6 +184,14 @@ describe('ABAC policies', () => {
     }));
     expect(err.code).toBe(Code.InvalidArgument);
     expect(err.rawMessage).toMatch(/^policy\.condition\.user\.clearance_level\.\$below: /);
+    // The same, machine-readable: a BadRequest detail naming each offending field.
+    const twoProblems = await rejection(service.admin.policies.createPolicy({
+      tenantId: TENANT,
+      policy: { name: 'two_problems', condition: { 'user.a': { $below: 1 } }, actions: ['read', ''], effect: Effect.DENY, enabled: true },
+    }));
+    const fields = twoProblems.findDetails(BadRequestSchema).flatMap((d) => d.fieldViolations.map((v) => v.field));
+    expect(fields).toEqual(expect.arrayContaining(['policy.condition.user.a.$below']));
+    expect(fields.length).toBeGreaterThanOrEqual(2);
     const noEffect = await rejection(service.admin.policies.createPolicy({ tenantId: TENANT, policy: { name: 'no_effect', condition: {}, actions: ['read'], enabled: true } }));
     expect(noEffect.rawMessage).toMatch(/^policy\.effect: /);
     const missing = await rejection(service.admin.policies.getPolicy({ tenantId: TENANT, name: 'bad_operator' }));

@@ -12,6 +12,8 @@ import type { AuditEvent } from "./audit_event_pb.js";
 import { file_aegis_events_v1_audit_event } from "./audit_event_pb.js";
 import type { CostAlertEvent } from "./cost_alert_event_pb.js";
 import { file_aegis_events_v1_cost_alert_event } from "./cost_alert_event_pb.js";
+import type { TenantSettingsEvent } from "./tenant_settings_event_pb.js";
+import { file_aegis_events_v1_tenant_settings_event } from "./tenant_settings_event_pb.js";
 import type { UsageEvent } from "./usage_event_pb.js";
 import { file_aegis_events_v1_usage_event } from "./usage_event_pb.js";
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
@@ -22,13 +24,13 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file aegis/events/v1/event.proto.
  */
 export const file_aegis_events_v1_event: GenFile = /*@__PURE__*/
-  fileDesc("ChthZWdpcy9ldmVudHMvdjEvZXZlbnQucHJvdG8SD2FlZ2lzLmV2ZW50cy52MSLMAwoFRXZlbnQSCgoCaWQYASABKAkSKAoEdGltZRgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDgoGc291cmNlGAMgASgJEhEKCXRlbmFudF9pZBgEIAEoCRIlCgVhY3RvchgFIAEoCzIWLmFlZ2lzLmV2ZW50cy52MS5BY3RvchIOCgZhY3Rpb24YBiABKAkSKQoHb3V0Y29tZRgHIAEoDjIYLmFlZ2lzLmV2ZW50cy52MS5PdXRjb21lEiwKBXRyYWNlGAggASgLMh0uYWVnaXMuZXZlbnRzLnYxLlRyYWNlQ29udGV4dBIsCgV1c2FnZRgUIAEoCzIbLmFlZ2lzLmV2ZW50cy52MS5Vc2FnZUV2ZW50SAASLAoFYXVkaXQYFSABKAsyGy5hZWdpcy5ldmVudHMudjEuQXVkaXRFdmVudEgAEjwKEGF1ZGl0X2NoZWNrcG9pbnQYFiABKAsyIC5hZWdpcy5ldmVudHMudjEuQXVkaXRDaGVja3BvaW50SAASNQoKY29zdF9hbGVydBgXIAEoCzIfLmFlZ2lzLmV2ZW50cy52MS5Db3N0QWxlcnRFdmVudEgAQgkKB3BheWxvYWQiegoFQWN0b3ISLAoEdHlwZRgBIAEoDjIeLmFlZ2lzLmNvbW1vbi52MS5QcmluY2lwYWxUeXBlEgoKAmlkGAIgASgJEg8KB3VzZXJfaWQYAyABKAkSEgoKYXBpX2tleV9pZBgEIAEoCRISCgpzZXNzaW9uX2lkGAUgASgJIjcKDFRyYWNlQ29udGV4dBITCgt0cmFjZXBhcmVudBgBIAEoCRISCgp0cmFjZXN0YXRlGAIgASgJKmAKB091dGNvbWUSFwoTT1VUQ09NRV9VTlNQRUNJRklFRBAAEhMKD09VVENPTUVfU1VDQ0VTUxABEhMKD09VVENPTUVfRkFJTFVSRRACEhIKDk9VVENPTUVfREVOSUVEEANiBnByb3RvMw", [file_aegis_common_v1_principal, file_aegis_events_v1_audit_checkpoint, file_aegis_events_v1_audit_event, file_aegis_events_v1_cost_alert_event, file_aegis_events_v1_usage_event, file_google_protobuf_timestamp]);
+  fileDesc("ChthZWdpcy9ldmVudHMvdjEvZXZlbnQucHJvdG8SD2FlZ2lzLmV2ZW50cy52MSKNBAoFRXZlbnQSCgoCaWQYASABKAkSKAoEdGltZRgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDgoGc291cmNlGAMgASgJEhEKCXRlbmFudF9pZBgEIAEoCRIlCgVhY3RvchgFIAEoCzIWLmFlZ2lzLmV2ZW50cy52MS5BY3RvchIOCgZhY3Rpb24YBiABKAkSKQoHb3V0Y29tZRgHIAEoDjIYLmFlZ2lzLmV2ZW50cy52MS5PdXRjb21lEiwKBXRyYWNlGAggASgLMh0uYWVnaXMuZXZlbnRzLnYxLlRyYWNlQ29udGV4dBIsCgV1c2FnZRgUIAEoCzIbLmFlZ2lzLmV2ZW50cy52MS5Vc2FnZUV2ZW50SAASLAoFYXVkaXQYFSABKAsyGy5hZWdpcy5ldmVudHMudjEuQXVkaXRFdmVudEgAEjwKEGF1ZGl0X2NoZWNrcG9pbnQYFiABKAsyIC5hZWdpcy5ldmVudHMudjEuQXVkaXRDaGVja3BvaW50SAASNQoKY29zdF9hbGVydBgXIAEoCzIfLmFlZ2lzLmV2ZW50cy52MS5Db3N0QWxlcnRFdmVudEgAEj8KD3RlbmFudF9zZXR0aW5ncxgYIAEoCzIkLmFlZ2lzLmV2ZW50cy52MS5UZW5hbnRTZXR0aW5nc0V2ZW50SABCCQoHcGF5bG9hZCJ6CgVBY3RvchIsCgR0eXBlGAEgASgOMh4uYWVnaXMuY29tbW9uLnYxLlByaW5jaXBhbFR5cGUSCgoCaWQYAiABKAkSDwoHdXNlcl9pZBgDIAEoCRISCgphcGlfa2V5X2lkGAQgASgJEhIKCnNlc3Npb25faWQYBSABKAkiNwoMVHJhY2VDb250ZXh0EhMKC3RyYWNlcGFyZW50GAEgASgJEhIKCnRyYWNlc3RhdGUYAiABKAkqYAoHT3V0Y29tZRIXChNPVVRDT01FX1VOU1BFQ0lGSUVEEAASEwoPT1VUQ09NRV9TVUNDRVNTEAESEwoPT1VUQ09NRV9GQUlMVVJFEAISEgoOT1VUQ09NRV9ERU5JRUQQA2IGcHJvdG8z", [file_aegis_common_v1_principal, file_aegis_events_v1_audit_checkpoint, file_aegis_events_v1_audit_event, file_aegis_events_v1_cost_alert_event, file_aegis_events_v1_tenant_settings_event, file_aegis_events_v1_usage_event, file_google_protobuf_timestamp]);
 
 /**
  * The one envelope of everything Aegis puts on Kafka (topics aegis.usage.v1,
- * aegis.audit.v1, aegis.alerts.v1). Serialised as binary protobuf in the
- * Kafka message value; the protobuf canonical JSON mapping is the documented
- * form for consumers in other languages (docs/events.md).
+ * aegis.audit.v1, aegis.alerts.v1, aegis.tenants.v1). Serialised as binary
+ * protobuf in the Kafka message value; the protobuf canonical JSON mapping
+ * is the documented form for consumers in other languages (docs/events.md).
  *
  * Delivery is at least once: consumers dedupe by `id`.
  * No map fields anywhere in an Event, so that its binary serialisation is
@@ -134,6 +136,14 @@ export type Event = Message<"aegis.events.v1.Event"> & {
      */
     value: CostAlertEvent;
     case: "costAlert";
+  } | {
+    /**
+     * Current settings of a tenant (topic aegis.tenants.v1, compacted).
+     *
+     * @generated from field: aegis.events.v1.TenantSettingsEvent tenant_settings = 24;
+     */
+    value: TenantSettingsEvent;
+    case: "tenantSettings";
   } | { case: undefined; value?: undefined };
 };
 

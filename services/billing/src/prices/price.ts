@@ -1,0 +1,53 @@
+import type { TokenPrices } from '../money/cost.js';
+
+/** A stored price (ModelPrice), money in nanos per 1M tokens. */
+export interface PriceRow {
+  priceId: string;
+  tenantId: string;
+  provider: string;
+  model: string;
+  currency: string;
+  prompt: bigint;
+  completion: bigint;
+  cachedPrompt: bigint | undefined;
+  cacheWrite: bigint | undefined;
+  reasoning: bigint | undefined;
+  effectiveTime: Date;
+  tokenizer: string;
+  createTime: Date;
+  createdBy: string;
+}
+
+export function tokenPrices(row: PriceRow): TokenPrices {
+  return { prompt: row.prompt, completion: row.completion, cachedPrompt: row.cachedPrompt, cacheWrite: row.cacheWrite, reasoning: row.reasoning };
+}
+
+/**
+ * The price in force for a tenant at a time: the tenant's own latest price effective at or
+ * before `at`, else the catalogue's (platform tenant). `rows` may hold any prices.
+ */
+export function priceInForce(rows: readonly PriceRow[], tenantId: string, platformTenantId: string, provider: string, model: string, at: Date): PriceRow | undefined {
+  const latest = (owner: string) => {
+    let best: PriceRow | undefined;
+    for (const row of rows) {
+      if (row.tenantId !== owner || row.provider !== provider || row.model !== model || row.effectiveTime.getTime() > at.getTime()) continue;
+      if (best === undefined || row.effectiveTime.getTime() > best.effectiveTime.getTime()) best = row;
+    }
+    return best;
+  };
+  return latest(tenantId) ?? (tenantId === platformTenantId ? undefined : latest(platformTenantId));
+}
+
+/** Every (provider, model) visible to a tenant with the price in force at `at`, sorted. */
+export function pricesInForce(rows: readonly PriceRow[], tenantId: string, platformTenantId: string, at: Date): PriceRow[] {
+  const models = new Map<string, { provider: string; model: string }>();
+  for (const row of rows) {
+    if (row.tenantId === tenantId || row.tenantId === platformTenantId) models.set(`${row.provider}\u0000${row.model}`, { provider: row.provider, model: row.model });
+  }
+  const result: PriceRow[] = [];
+  for (const { provider, model } of models.values()) {
+    const price = priceInForce(rows, tenantId, platformTenantId, provider, model, at);
+    if (price !== undefined) result.push(price);
+  }
+  return result.sort((a, b) => (a.provider === b.provider ? a.model.localeCompare(b.model) : a.provider.localeCompare(b.provider)));
+}

@@ -1,0 +1,113 @@
+import { hasContext } from '../context.js';
+import type { Candidate, Recognizer } from '../finding.js';
+import { forEachRun, isTokenChar, matchesWithin } from '../scan.js';
+import { aegisApiKeyValid, githubTokenValid, jwtHeaderValid, shannonEntropy } from '../validators.js';
+import { privateKeyBlocks } from './private-key.js';
+
+interface SecretFormat {
+  name: string;
+  /** A literal every match contains: a text without it is not scanned with the pattern. */
+  marker: string;
+  /**
+   * Every match lies inside one run of token characters (A-Z a-z 0-9 + / _ -) at least
+   * MIN_RUN long, so the pattern runs only on such runs, not over the whole text.
+   */
+  inTokenRun?: boolean;
+  pattern: RegExp;
+  score: number;
+  /** Further check on the matched text; false drops the match. */
+  check?: (value: string) => boolean | number;
+}
+
+// Known formats, each anchored on a distinctive prefix and bounded, so each is linear.
+const FORMATS: readonly SecretFormat[] = [
+  { name: 'aws_access_key', inTokenRun: true, marker: 'A', pattern: /(?<![A-Za-z0-9])(?:AKIA|ASIA|ABIA|ACCA|AIDA|AROA|AIPA|ANPA|ANVA|APKA)[A-Z2-7]{16}(?![A-Za-z0-9])/g, score: 0.95 },
+  { name: 'github_token', inTokenRun: true, marker: 'gh', pattern: /(?<![A-Za-z0-9_])gh[pousr]_[A-Za-z0-9]{36}(?![A-Za-z0-9_])/g, score: 0.9, check: (v) => (githubTokenValid(v) ? 0.99 : 0.9) },
+  { name: 'github_pat', inTokenRun: true, marker: 'github_pat_', pattern: /(?<![A-Za-z0-9_])github_pat_[A-Za-z0-9_]{82}(?![A-Za-z0-9_])/g, score: 0.99 },
+  { name: 'slack_token', inTokenRun: true, marker: 'xox', pattern: /(?<![A-Za-z0-9-])xox[abposr]-[A-Za-z0-9-]{10,250}(?![A-Za-z0-9-])/g, score: 0.95 },
+  { name: 'slack_webhook', marker: 'hooks.slack.com', pattern: /https:\/\/hooks\.slack\.com\/services\/T[A-Z0-9]{6,12}\/B[A-Z0-9]{6,12}\/[A-Za-z0-9]{20,32}/g, score: 0.99 },
+  { name: 'stripe_key', inTokenRun: true, marker: 'k_', pattern: /(?<![A-Za-z0-9_])(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{16,247}(?![A-Za-z0-9_])/g, score: 0.95 },
+  {
+    name: 'openai_key',
+    inTokenRun: true,
+    marker: 'sk-',
+    pattern: /(?<![A-Za-z0-9_-])sk-(?:proj-|svcacct-|admin-|ant-[a-z0-9]{2,10}-)?[A-Za-z0-9_-]{20,250}(?![A-Za-z0-9_-])/g,
+    score: 0.9,
+    // "sk-" starts ordinary words too ("sk-learn"); a key mixes cases and digits.
+    check: (v) => (v.includes('T3BlbkFJ') ? 0.99 : /[0-9]/.test(v) && /[a-z]/.test(v) && /[A-Z]/.test(v)),
+  },
+  { name: 'google_api_key', inTokenRun: true, marker: 'AIza', pattern: /(?<![A-Za-z0-9_-])AIza[0-9A-Za-z_-]{35}(?![A-Za-z0-9_-])/g, score: 0.95 },
+  {
+    name: 'jwt',
+    marker: 'eyJ',
+    pattern: /(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]{5,2000}\.eyJ[A-Za-z0-9_-]{5,8000}\.[A-Za-z0-9_-]{10,2000}(?![A-Za-z0-9_-])/g,
+    score: 0.95,
+    check: (v) => jwtHeaderValid(v.slice(0, v.indexOf('.'))),
+  },
+  // Our own keys carry a CRC32: only a real one (or a perfect forgery) passes.
+  { name: 'aegis_api_key', inTokenRun: true, marker: '_', pattern: /(?<![A-Za-z0-9_])[a-z][a-z0-9]{1,15}_[a-z][a-z0-9]{1,15}_[0-9A-Za-z]{38}(?![A-Za-z0-9_])/g, score: 0.99, check: aegisApiKeyValid },
+];
+
+// A random-looking token is a secret only when a word like "key" or "token" stands near it.
+const ENTROPY_SCORE = 0.3;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const SECRET_WORDS = ['key', 'keys', 'token', 'secret', 'password', 'passwd', 'pwd', 'apikey', 'api', 'auth', 'bearer', 'credential', 'credentials', 'access', 'private'];
+
+// The shortest in-run format (xoxb- and 10 characters) is 15 long.
+const MIN_RUN = 15;
+const MIN_TOKEN = 20;
+const MAX_TOKEN = 256;
+const EQUALS = 61;
+// Known formats need one character either side for their lookbehind and lookahead.
+const MARGIN = 1;
+
+export const apiKeyRecognizer: Recognizer = {
+  type: 'api_key',
+  find(text, options) {
+    const out: Candidate[] = [];
+    const runs: number[] = [];
+    forEachRun(text, isTokenChar, MIN_RUN, (start, end) => runs.push(start, end));
+    for (const format of FORMATS) {
+      const add = (index: number, value: string) => {
+        const verdict = format.check?.(value) ?? true;
+        if (verdict === false) return;
+        const score = typeof verdict === 'number' ? verdict : format.score;
+        out.push({ type: 'api_key', start: index, end: index + value.length, score, detector: format.name });
+      };
+      if (format.inTokenRun === true) {
+        for (let r = 0; r < runs.length; r += 2) matchesWithin(text, format.pattern, runs[r]!, runs[r + 1]!, MARGIN, add);
+      } else if (text.includes(format.marker)) {
+        for (const m of text.matchAll(format.pattern)) add(m.index, m[0]);
+      }
+    }
+    for (const block of privateKeyBlocks(text)) out.push({ type: 'api_key', ...block, score: 0.99, detector: 'pem_private_key' });
+    // The random-token pattern /(?<![A-Za-z0-9+/_-])[A-Za-z0-9+/_-]{20,256}={0,2}(?![A-Za-z0-9+/=_-])/
+    // can only match a whole run of token characters (20-256 long) and at most two "=" after it.
+    const needsContext = options.minScore !== undefined && options.minScore > ENTROPY_SCORE;
+    for (let r = 0; r < runs.length; r += 2) {
+      const start = runs[r]!;
+      let end = runs[r + 1]!;
+      if (end - start < MIN_TOKEN || end - start > MAX_TOKEN) continue;
+      let equals = 0;
+      while (equals < 3 && text.charCodeAt(end + equals) === EQUALS) equals++;
+      if (equals === 3 || (equals > 0 && isTokenChar(text.charCodeAt(end + equals)))) continue;
+      end += equals;
+      // Without a secret word near it the token stays under the threshold: skip the entropy work.
+      if (needsContext && !hasContext(text, start, end, SECRET_WORDS)) continue;
+      if (!looksRandom(text.slice(start, end))) continue;
+      out.push({ type: 'api_key', start, end, score: ENTROPY_SCORE, detector: 'entropy', contextWords: SECRET_WORDS, contextBoost: 0.5 });
+    }
+    return out;
+  },
+};
+
+/** Letters and digits mixed, high entropy, not a UUID, not a word with hyphens. */
+function looksRandom(value: string): boolean {
+  if (UUID.test(value)) return false;
+  if (!/[0-9]/.test(value) || !/[A-Za-z]/.test(value)) return false;
+  // Hex digests (commit ids, checksums) cap at 4 bits per character; require mixed case then.
+  if (/^[0-9a-f]+$/i.test(value)) return false;
+  const segments = value.split(/[-_]/);
+  if (segments.length > 2 && segments.every((s) => s.length < 12)) return false;
+  return shannonEntropy(value) >= 3.6;
+}

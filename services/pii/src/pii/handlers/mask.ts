@@ -1,0 +1,9 @@
+import type { MessageInitShape } from '@bufbuild/protobuf';
+import type { MaskRequest, MaskResponseSchema } from '@aegis/proto/aegis/pii/v1/pii_service_pb.js';
+import type { HandlerContext } from '@connectrpc/connect';
+import { maskValue } from '../../domain/transformation/index.js';
+import { tenantOf, type PiiHandlerDeps } from '../handler-deps.js';
+
+export async function maskHandler(req: MaskRequest, ctx: HandlerContext, deps: PiiHandlerDeps): Promise<MessageInitShape<typeof MaskResponseSchema>> {
+  return deps.detection.transform(tenantOf(req.tenantId, ctx), req.content, req.options, (f) => maskValue(f.type, f.value));
+}
