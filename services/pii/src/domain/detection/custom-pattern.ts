@@ -1,8 +1,10 @@
-import RE2 from 're2';
+import { RE2JS } from 're2js';
 import { isBuiltinType } from './finding.js';
 
-// Tenant and request patterns run on RE2 (linear time, no backreferences or lookaround): a
-// pattern written by a customer cannot hang the service however it is written.
+// Tenant and request patterns run on RE2's automata (linear time, no backreferences or
+// lookaround): a pattern written by a customer cannot hang the service however it is written.
+// `re2js` is RE2 ported to JavaScript: no native addon to compile at install time, and offsets
+// are UTF-16 code units like the rest of detection.
 
 export interface CustomPatternSpec {
   name: string;
@@ -14,7 +16,7 @@ export interface CustomPatternSpec {
 
 export interface CompiledPattern {
   readonly name: string;
-  readonly regex: RE2;
+  readonly regex: RE2JS;
   readonly score: number;
   readonly contextWords: readonly string[];
 }
@@ -36,16 +38,16 @@ export function compilePattern(spec: CustomPatternSpec): CompiledPattern {
   return { name: spec.name, regex: compileRegex(spec.regex), score: patternScore(spec.score), contextWords: (spec.contextWords ?? []).map((w) => w.toLowerCase()) };
 }
 
-export function compileRegex(source: string): RE2 {
+export function compileRegex(source: string): RE2JS {
   if (source === '') throw new PatternError('regex', 'must not be empty');
   if (source.length > MAX_PATTERN_LENGTH) throw new PatternError('regex', `must be at most ${MAX_PATTERN_LENGTH} characters`);
-  let regex: RE2;
+  let regex: RE2JS;
   try {
-    regex = new RE2(source, 'gu');
+    regex = RE2JS.compile(source);
   } catch (err) {
     throw new PatternError('regex', `is not a valid RE2 pattern: ${(err as Error).message}`);
   }
-  if (regex.test('')) throw new PatternError('regex', 'must not match the empty string');
+  if (regex.matcher('').find()) throw new PatternError('regex', 'must not match the empty string');
   return regex;
 }
 
@@ -55,16 +57,12 @@ function patternScore(score: number | undefined): number {
   return score;
 }
 
-/** Every non-empty match of `regex` in `text`, with UTF-16 offsets (re2 maps them for strings). */
-export function* patternMatches(regex: RE2, text: string): Generator<{ start: number; end: number }> {
-  regex.lastIndex = 0;
-  for (;;) {
-    const m = regex.exec(text);
-    if (m === null) return;
-    if (m[0].length === 0) {
-      regex.lastIndex = m.index + 1;
-      continue;
-    }
-    yield { start: m.index, end: m.index + m[0].length };
+/** Every non-empty match of `regex` in `text`, left to right, with UTF-16 offsets. */
+export function* patternMatches(regex: RE2JS, text: string): Generator<{ start: number; end: number }> {
+  const matcher = regex.matcher(text);
+  while (matcher.find()) {
+    const start = matcher.start();
+    const end = matcher.end();
+    if (end > start) yield { start, end };
   }
 }

@@ -1,4 +1,4 @@
-import type RE2 from 're2';
+import type { RE2JS } from 're2js';
 import { compilePattern, compileRegex, type DetectionPolicy } from '../detection/index.js';
 import type { DlpAction, DlpRuleSpec, DlpSettings, Direction } from './dlp-config.js';
 
@@ -10,7 +10,7 @@ export interface CompiledRule {
   readonly directions: ReadonlySet<Direction>;
   /** The type it matches, or its own pattern (findings typed with the rule's name). */
   readonly type?: string;
-  readonly pattern?: RE2;
+  readonly pattern?: RE2JS;
 }
 
 /** A tenant's DLP, compiled once per version and shared by every request until it changes. */
