@@ -59,9 +59,11 @@ export class TenantZoneConsumer {
     await this.#starting;
   }
 
+  /** Leaves the group; a join in flight is waited for (bounded), so it leaves before the bus closes. */
   async stop(): Promise<void> {
     this.#stopped = true;
     this.#wake?.();
+    if (this.#starting !== undefined) await settledWithin(this.#starting, JOIN_WAIT_ON_STOP_MS);
     await this.#handle?.stop();
   }
 
@@ -109,4 +111,17 @@ export class TenantZoneConsumer {
       }
     }
   }
+}
+
+/** How long stop() waits for a join in flight (a shutdown step should not take longer). */
+const JOIN_WAIT_ON_STOP_MS = 10_000;
+
+/** Resolves when `work` settles or after `ms`, whichever comes first; never rejects. */
+async function settledWithin(work: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    work.catch(() => undefined),
+    new Promise<void>((resolve) => { timer = setTimeout(resolve, ms); }),
+  ]);
+  clearTimeout(timer);
 }

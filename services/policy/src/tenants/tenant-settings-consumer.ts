@@ -10,6 +10,8 @@ export interface TenantSettingsConsumerOptions {
   logger: Logger;
   /** Backoff between failed joins (defaults 1 s doubling to 30 s). */
   retry?: { initialDelayMs: number; maxDelayMs: number };
+  /** How long stop() waits for a join in flight (default 10 s). */
+  joinWaitOnStopMs?: number;
 }
 
 /**
@@ -45,13 +47,16 @@ export class TenantSettingsConsumer {
   }
 
   /**
-   * Leaves the group. A join still in flight is not waited for (on Kafka it lasts as long as
-   * the group's rebalance, which a member that died without leaving stretches to its session
-   * timeout, longer than a shutdown step may take): it leaves by itself as soon as it lands.
+   * Leaves the group. A join still in flight is waited for, up to `joinWaitOnStopMs`, so that
+   * it leaves before the event bus closes (a join that lands later would touch a closed bus).
+   * On Kafka a join can last as long as the group's rebalance, which a member that died
+   * without leaving stretches to its session timeout: past the bound it leaves by itself as
+   * soon as it lands.
    */
   async stop(): Promise<void> {
     this.#stopped = true;
     this.#wake?.();
+    if (this.#starting !== undefined) await settledWithin(this.#starting, this.opts.joinWaitOnStopMs ?? JOIN_WAIT_ON_STOP_MS);
     await this.#handle?.stop();
   }
 
@@ -113,4 +118,17 @@ export class TenantSettingsConsumer {
       this.#wake = done;
     });
   }
+}
+
+/** Default of `joinWaitOnStopMs` (a shutdown step should not take longer). */
+const JOIN_WAIT_ON_STOP_MS = 10_000;
+
+/** Resolves when `work` settles or after `ms`, whichever comes first; never rejects. */
+async function settledWithin(work: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    work.catch(() => undefined),
+    new Promise<void>((resolve) => { timer = setTimeout(resolve, ms); }),
+  ]);
+  clearTimeout(timer);
 }

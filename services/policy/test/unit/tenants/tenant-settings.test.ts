@@ -161,7 +161,7 @@ describe('TenantSettingsConsumer.handleBatch', () => {
     await never.stop(); // resolves at once: the 60 s backoff is cut short
   });
 
-  test('stop does not wait for a join in flight; the join leaves as soon as it lands', async () => {
+  test('stop waits for a join in flight and leaves once it lands, before it resolves', async () => {
     let land!: () => void;
     const left: string[] = [];
     const consumer = new TenantSettingsConsumer({
@@ -174,6 +174,30 @@ describe('TenantSettingsConsumer.handleBatch', () => {
       writer: new RecordingWriter(),
       groupId: 'g',
       logger,
+    });
+    consumer.start();
+    await new Promise((resolve) => setImmediate(resolve));
+    const stopping = consumer.stop();
+    expect(left).toEqual([]);
+    land();
+    await stopping;
+    expect(left).toEqual(['left']);
+  });
+
+  test('past its bound stop returns; a join that lands later still leaves', async () => {
+    let land!: () => void;
+    const left: string[] = [];
+    const consumer = new TenantSettingsConsumer({
+      events: {
+        subscribe: async () => {
+          await new Promise<void>((resolve) => (land = resolve));
+          return { stop: async () => void left.push('left') };
+        },
+      },
+      writer: new RecordingWriter(),
+      groupId: 'g',
+      logger,
+      joinWaitOnStopMs: 20,
     });
     consumer.start();
     await consumer.stop();
