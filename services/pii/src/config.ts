@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { generateKeyringSpec, loadConfig, parseKeyring, type EnvSource, type Keyring } from '@aegis/shared';
 import { randomBytes } from 'node:crypto';
-import { loadOrCreateDevSecret } from './adapters/dev-secret-file.js';
+import { loadOrCreateDevSecret } from '@aegis/shared';
 
 /** The pii service's own variables (docs/configuration.md, "PII service variables"). */
 export const piiEnvSchema = z.object({

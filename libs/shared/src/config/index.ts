@@ -1,4 +1,5 @@
 export { ConfigError, type ConfigIssue } from './config-error.js';
+export { loadOrCreateDevSecret, type DevSecretFile } from './dev-secret-file.js';
 export { env, LOG_LEVELS, type LogLevel } from './env-builders.js';
 export { loadConfig, looksSecret, type EnvSource } from './load-config.js';
 export {

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { generateKeyringSpec, parseKeyring, type Keyring } from '@aegis/shared';
-import { loadOrCreateDevSecret } from './dev-secret-file.js';
+import { loadOrCreateDevSecret } from '@aegis/shared';
 
 /** The configured encryption keyring, or one generated once into the service's data directory (single host). */
 export async function loadKeyring(configured: string | undefined, serviceDataDir: string): Promise<{ keyring: Keyring; source: 'env' | 'file' }> {

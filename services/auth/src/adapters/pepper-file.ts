@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { loadOrCreateDevSecret } from './dev-secret-file.js';
+import { loadOrCreateDevSecret } from '@aegis/shared';
 
 const PEPPER_BYTES = 32;
 

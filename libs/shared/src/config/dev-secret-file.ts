@@ -1,3 +1,5 @@
+// Single-host fallback for secrets nobody configured (auth pepper and keyring, pii keys, the audit
+// signing key): one file per secret in the data directory.
 import { randomBytes } from 'node:crypto';
 import { link, mkdir, open, readFile, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
