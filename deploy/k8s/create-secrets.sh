@@ -8,6 +8,8 @@
 #   deploy/k8s/create-secrets.sh [namespace]
 #
 # AEGIS_<SERVICE>_DATABASE_URL (e.g. AEGIS_BILLING_DATABASE_URL) gives one service its own database.
+# AEGIS_AUDIT_PUBLIC_KEYS (base64 SPKI DER, comma-separated) adds producer keys the audit sink
+# trusts besides the services' own. Needs kubectl, openssl (1.1.1 or later: Ed25519) and base64.
 set -euo pipefail
 namespace="${1:-aegis}"
 kubectl="${KUBECTL:-kubectl}"
@@ -43,3 +45,49 @@ create aegis-pii "DATABASE_URL=$(database_url pii)" \
 billing=("DATABASE_URL=$(database_url billing)" "AEGIS_BILLING_ENCRYPTION_KEYS=$(keyring)")
 if [[ -n "${AEGIS_BILLING_SMTP_URL:-}" ]]; then billing+=("AEGIS_BILLING_SMTP_URL=$AEGIS_BILLING_SMTP_URL"); fi
 create aegis-billing "${billing[@]}"
+create aegis-audit "DATABASE_URL=$(database_url audit)"
+
+# Audit checkpoint signing keys (docs/deployment.md, "Audit signing keys"): one Ed25519 key per
+# service in aegis-audit-signing, base64 PKCS8 DER as AEGIS_AUDIT_SIGNING_KEY reads it. Kept
+# once made, like every key here: verifiers pin the public halves. A service missing from an
+# existing Secret gets a key added.
+services=(auth policy ratelimit pii billing audit)
+signing_key() { openssl genpkey -algorithm ed25519 -outform DER | base64 | tr -d '\n'; }
+public_key() { printf '%s' "$1" | base64 -d | openssl pkey -inform DER -pubout -outform DER | base64 | tr -d '\n'; }
+secret_value() { "$kubectl" get secret "$1" --namespace "$namespace" -o "jsonpath={.data.$2}" 2>/dev/null | base64 -d; }
+declare -A signing=()
+if "$kubectl" get secret aegis-audit-signing --namespace "$namespace" >/dev/null 2>&1; then
+  echo "secret/aegis-audit-signing exists: kept"
+  for service in "${services[@]}"; do
+    signing[$service]="$(secret_value aegis-audit-signing "$service")"
+    if [[ -z "${signing[$service]}" ]]; then
+      signing[$service]="$(signing_key)"
+      "$kubectl" patch secret aegis-audit-signing --namespace "$namespace" --type merge \
+        -p "{\"stringData\":{\"$service\":\"${signing[$service]}\"}}" >/dev/null
+      echo "secret/aegis-audit-signing: added a key for $service"
+    fi
+  done
+else
+  pairs=()
+  for service in "${services[@]}"; do
+    signing[$service]="$(signing_key)"
+    pairs+=("$service=${signing[$service]}")
+  done
+  create aegis-audit-signing "${pairs[@]}"
+fi
+
+# What the audit sink trusts (AEGIS_AUDIT_PUBLIC_KEYS): the public half of every key above, the
+# keys it trusted before (a rotated-out key still verifies the checkpoints it signed), and any
+# given in AEGIS_AUDIT_PUBLIC_KEYS here (external producers such as a gateway using the SDK).
+# Public keys, not secrets: rewritten on every run. Removing a compromised key is a manual edit.
+trusted=()
+for service in "${services[@]}"; do trusted+=("$(public_key "${signing[$service]}")"); done
+# (aegis-audit/AEGIS_AUDIT_PUBLIC_KEYS: where an older version of this script kept them.)
+previous="$(secret_value aegis-audit-trusted-keys AEGIS_AUDIT_PUBLIC_KEYS || true),$(secret_value aegis-audit AEGIS_AUDIT_PUBLIC_KEYS || true)"
+IFS=', ' read -r -a more <<<"$(printf '%s,%s' "$previous" "${AEGIS_AUDIT_PUBLIC_KEYS:-}" | tr '\n' ',')"
+for entry in "${more[@]}"; do
+  if [[ -n "$entry" && " ${trusted[*]} " != *" $entry "* ]]; then trusted+=("$entry"); fi
+done
+public_keys="$(IFS=,; printf '%s' "${trusted[*]}")"
+"$kubectl" create secret generic aegis-audit-trusted-keys --namespace "$namespace" \
+  "--from-literal=AEGIS_AUDIT_PUBLIC_KEYS=$public_keys" --dry-run=client -o yaml | "$kubectl" apply -f -

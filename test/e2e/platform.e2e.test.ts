@@ -1,11 +1,11 @@
-// `npm start` on a bare machine: all five services in one process on embedded defaults
+// `npm start` on a bare machine: all six services in one process on embedded defaults
 // (PGlite, in-memory counters, the embedded event log), restarted on the same data directory.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { postJson, startChild, type ChildService } from './support/child-process.js';
 
-const SERVICES = ['auth', 'policy', 'ratelimit', 'pii', 'billing'] as const;
+const SERVICES = ['auth', 'policy', 'ratelimit', 'pii', 'billing', 'audit'] as const;
 
 let dataDir: string;
 
@@ -29,7 +29,7 @@ afterAll(async () => {
   if (dataDir) await rm(dataDir, { recursive: true, force: true });
 });
 
-test('starts all five services on embedded backends, prints a bootstrap key once, and keeps state across a restart', async () => {
+test('starts all six services on embedded backends, prints a bootstrap key once, and keeps state across a restart', async () => {
   const first = startPlatform();
   let key: string;
   try {
@@ -64,6 +64,18 @@ test('starts all five services on embedded backends, prints a bootstrap key once
       body: JSON.stringify({ tenantId: 'default', content: { text: 'write to jane.doe@example.com' } }),
     });
     expect(await detected.json()).toMatchObject({ hasPii: true, types: ['email'] });
+    // The audit sink stores what the services put on the audit topic (auth's bootstrap among it).
+    let stored: { events?: { source: string }[] } = {};
+    for (let attempt = 0; attempt < 100 && (stored.events ?? []).length === 0; attempt++) {
+      if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, 200));
+      const queried = await fetch(`${urls.audit}/aegis.events.v1.AuditLogService/QueryAuditEvents`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${key}` },
+        body: JSON.stringify({ tenantId: 'default', filter: { source: 'auth' } }),
+      });
+      stored = await queried.json() as typeof stored;
+    }
+    expect(stored.events?.[0]).toMatchObject({ source: 'auth' });
   } finally {
     expect(await first.stop('SIGTERM')).toBe(0);
   }

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Creates the aegis.events.v1 topics with kafka-topics.sh, for a Kafka not run by Strimzi.
+# Creates the aegis.events.v1 topics and their dead-letter topics with kafka-topics.sh, for a
+# Kafka not run by Strimzi.
 # The same settings as the KafkaTopic resources beside this script (docs/events.md).
 # Create them before the first Aegis start: a service creates a missing topic itself, but
 # only with its partition count and the broker's default retention.
@@ -26,3 +27,6 @@ create aegis.audit.v1   6  --config cleanup.policy=delete  --config "retention.m
 create aegis.usage.v1   12 --config cleanup.policy=delete  --config "retention.ms=$((7 * day_ms))"
 create aegis.alerts.v1  3  --config cleanup.policy=delete  --config "retention.ms=$((7 * day_ms))"
 create aegis.tenants.v1 3  --config cleanup.policy=compact
+# Dead letters (libs/shared/src/events/dead-letter.ts): what billing and the audit sink refused.
+create aegis.usage.v1.dlq 3 --config cleanup.policy=delete --config "retention.ms=$((30 * day_ms))"
+create aegis.audit.v1.dlq 3 --config cleanup.policy=delete --config "retention.ms=$((90 * day_ms))"

@@ -15,11 +15,14 @@ import { TenantZoneConsumer } from './periods/tenant-zone-consumer.js';
 import { applyTenantZone, TenantZoneBook } from './periods/tenant-zones.js';
 import { registerEstimationService } from './prices/estimation-handlers.js';
 import { registerPriceService } from './prices/price-handlers.js';
+import { DEFAULT_CATALOGUE } from './prices/catalogue.js';
 import { PriceStore } from './prices/price-store.js';
 import { Pricer } from './prices/pricer.js';
+import { warmEncodings } from './prices/tokenizer.js';
 import { registerReservationService } from './reservations/reservation-handlers.js';
 import { ReservationStore } from './reservations/reservation-store.js';
 import { Sweeper } from './sweeper.js';
+import { ensureUsageDeadLetterTopic, UsageDeadLetters } from './usage/dead-letters.js';
 import { startLedgerConsumer } from './usage/ledger-consumer.js';
 import { LedgerWriter } from './usage/ledger-writer.js';
 import { registerUsageService } from './usage/usage-handlers.js';
@@ -37,6 +40,7 @@ export async function buildBilling(ctx: ServiceContext, opts: { usageTopic: stri
   const prices = new PriceStore(ctx.db);
   await prices.seedCatalogue(config.platformTenantId, config.currency);
   const pricer = new Pricer(prices, config.platformTenantId);
+  warmEncodings(DEFAULT_CATALOGUE.map((p) => p.tokenizer));
   const budgets = new BudgetStore(ctx.db);
   // The stored tenant zones, loaded before the ledger consumer books anything.
   const zones = new TenantZoneBook(ctx.db);
@@ -65,9 +69,11 @@ export async function buildBilling(ctx: ServiceContext, opts: { usageTopic: stri
       fired += await fireCrossedAlerts(tx, effects, firing);
     },
   });
+  await ensureUsageDeadLetterTopic(ctx.events, opts.usageTopic);
+  const deadLetters = new UsageDeadLetters({ db: ctx.db, producer: ctx.events.producer(), groupId: config.consumerGroup, logger: logger.child({ module: 'usage-dlq' }) });
   const consumer = await startLedgerConsumer({
     bus: ctx.events, writer, topic: opts.usageTopic, groupId: config.consumerGroup, fromBeginning: config.consumerFromBeginning,
-    batchSize: config.ledgerBatchSize, partitionsConcurrently: config.ledgerConcurrency, logger,
+    batchSize: config.ledgerBatchSize, partitionsConcurrently: config.ledgerConcurrency, logger, deadLetters,
     onBooked: () => {
       // New firings were committed with the batch: send them now rather than at the next poll.
       if (fired > 0) {
@@ -76,7 +82,10 @@ export async function buildBilling(ctx: ServiceContext, opts: { usageTopic: stri
       }
     },
   });
-  ctx.onShutdown({ name: 'billing ledger consumer', run: () => consumer.stop() });
+  ctx.onShutdown({ name: 'billing ledger consumer', run: async () => {
+    await consumer.stop();
+    await deadLetters.idle();
+  } });
   const zoneReload = new Sweeper({ intervalMs: ZONES_RELOAD_MS, logger, now, tasks: [() => zones.load()] });
   zoneReload.start();
   ctx.onShutdown({ name: 'billing tenant zone reload', run: () => zoneReload.stop() });
@@ -90,6 +99,8 @@ export async function buildBilling(ctx: ServiceContext, opts: { usageTopic: stri
   const sweeper = new Sweeper({ intervalMs: config.sweepIntervalMs, logger, now, tasks: [
     (at) => reservations.expireDue(at),
     (at) => resolveEndedFirings(ctx.db, firing, at),
+    // Parked usage a failed flush left behind (the DLQ was unreachable when it was rejected).
+    () => deadLetters.flush(),
   ] });
   const poller = new Sweeper({ intervalMs: config.alertPollMs, logger, now, tasks: [() => dispatcher.kick()] });
   poller.start();

@@ -17,7 +17,7 @@ const billingEnvSchema = z.object({
   AEGIS_BILLING_CONSUMER_FROM_BEGINNING: env.bool(true),
   /** Most events booked in one ledger transaction. */
   AEGIS_BILLING_LEDGER_BATCH_SIZE: z.string().regex(/^[1-9][0-9]{0,4}$/, 'must be a whole number from 1 to 99999').transform(Number).default(5000),
-  /** Partitions of the usage topic booked at once, each in its own transaction (database connections). */
+  /** Partitions of the usage topic fetched and decoded at once; their events share ledger transactions, one at a time (group commit). */
   AEGIS_BILLING_LEDGER_CONCURRENCY: z.string().regex(/^([1-9]|1[0-6])$/, 'must be a whole number from 1 to 16').transform(Number).default(4),
   /** How long CheckBudget may answer from the in-memory budget state. */
   AEGIS_BILLING_CHECK_CACHE_MS: env.durationMs(250),

@@ -18,6 +18,17 @@ export interface LabelledDocument {
 }
 
 export const EVAL_TYPES = ['email', 'phone', 'ssn', 'credit_card', 'ip_address', 'api_key', 'iban', 'url_with_credentials', 'date_of_birth'] as const;
+/** Scored apart: `person` is opt-in (rule-based, below the precision bar of the other types). */
+export const PERSON_TYPE = 'person';
+
+export interface CorpusOptions {
+  /**
+   * Person names and their hard negatives (places, products, sentence starts, months). Default
+   * true; false gives exactly the documents generated before `person` existed (the speed
+   * benchmark keeps its texts).
+   */
+  persons?: boolean;
+}
 
 type Piece = string | { type: string; value: string };
 
@@ -123,6 +134,38 @@ const generators: Record<(typeof EVAL_TYPES)[number], () => Piece[]> = {
   },
 };
 
+function personPieces(): Piece[] {
+  const first = faker.person.firstName();
+  const last = faker.person.lastName();
+  const full = `${first} ${last}`;
+  return pick<() => Piece[]>([
+    () => [pick(['Mr. ', 'Ms. ', 'Dr. ', 'Mrs. ', 'Prof. ']), { type: 'person', value: pick([full, last]) }],
+    () => [pick(['My name is ', 'Signed, ', 'Regards, ', 'Dear ', 'Please contact ', 'Ask for ', 'Thanks, ']), { type: 'person', value: pick([full, first]) }],
+    () => [{ type: 'person', value: full }, pick([' approved the change', ' will join the call', ' signed the form', ' is on leave until Monday'])],
+    () => [pick(['Assigned to ', 'Owner: ', 'Reviewed by ']), { type: 'person', value: full }, ' <', { type: 'email', value: `${first}.${last}@example.com`.toLowerCase().replace(/[^a-z0-9.@]/g, '') }, '>'],
+    () => [pick(['Meeting with ', 'Lunch with ', 'Call from ']), { type: 'person', value: full }, pick([' on Friday', ' tomorrow', ''])],
+  ])();
+}
+
+const MONTH_NAMES = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'];
+const WEEKDAYS = ['Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday', 'Sunday'];
+
+/** Capitalised words that are not people: places, products, organisations, months, sentence starts. */
+function personNegative(): string {
+  return pick([
+    () => `We opened an office in ${faker.location.city()} last ${pick(WEEKDAYS)}.`,
+    () => `Flights to ${pick(['San Francisco', 'New York', 'Los Angeles', 'Salt Lake City', 'Charlotte', 'Austin', 'Victoria Station', 'Virginia Beach', 'Santa Clara', 'Mount Vernon', 'Lake Tahoe', 'Sydney', 'Florence', 'St. Louis'])} were delayed.`,
+    () => `The ${faker.commerce.productName()} ships on ${pick(MONTH_NAMES)} ${faker.number.int({ min: 1, max: 28 })}.`,
+    () => `Upgrade to ${pick(['Microsoft Teams', 'Google Chrome', 'Apple Watch', 'Jordan Air Max', 'Amazon Prime', 'Visual Studio Code', 'Adobe Photoshop', 'Tesla Model Y', 'Ford Mustang', 'Dell Latitude', 'Dodge Charger', 'Jeep Cherokee'])} today.`,
+    () => `${pick(['Will', 'Mark', 'Grant', 'Bill', 'Chase', 'Hope', 'May', 'June', 'Carol', 'Frank'])} ${pick(['the ticket as done', 'access to the repo', 'the client on Friday', 'you send the report?', 'the lead'])}.`,
+    () => `${pick(MONTH_NAMES)} Sales Review moved to ${pick(WEEKDAYS)}.`,
+    () => `Ship to ${faker.location.streetAddress()}, ${faker.location.city()}.`,
+    () => `Quote from ${faker.company.name()} attached.`,
+    () => `Welcome to ${pick(['General Electric', 'Morgan Stanley', 'Wells Fargo', 'Johnson Controls', 'Lincoln Financial', 'Charles Schwab', 'Warner Bros', 'Goldman Sachs', 'Jackson Hewitt'])} onboarding.`,
+    () => `${pick(['Happy', 'Merry', 'Good'])} ${pick(['Christmas', 'New Year', 'Thanksgiving', 'Easter'])} from the ${faker.commerce.department()} Team.`,
+  ])();
+}
+
 /** Things that look like PII and are not: every finding on them is a false positive. */
 function hardNegative(): string {
   return pick([
@@ -158,17 +201,22 @@ function sentence(): string {
   return pick([() => faker.hacker.phrase(), () => faker.company.catchPhrase() + '.', () => faker.commerce.productDescription()])();
 }
 
-/** `documents` documents, the same for the same seed. */
-export function generateCorpus(documents: number, seed = 42): LabelledDocument[] {
+/** `documents` documents, the same for the same seed and options. */
+export function generateCorpus(documents: number, seed = 42, options: CorpusOptions = {}): LabelledDocument[] {
   faker.seed(seed);
+  const persons = options.persons ?? true;
+  // Without persons the draws are exactly those made before person names existed.
+  const types: readonly string[] = persons ? [...EVAL_TYPES, PERSON_TYPE] : EVAL_TYPES;
   const out: LabelledDocument[] = [];
   for (let d = 0; d < documents; d++) {
     const pieces: Piece[] = [];
     const parts = faker.number.int({ min: 2, max: 6 });
     for (let p = 0; p < parts; p++) {
       const roll = faker.number.float();
-      if (roll < 0.45) pieces.push(...generators[pick(EVAL_TYPES)](), '. ');
-      else if (roll < 0.75) pieces.push(hardNegative(), ' ');
+      if (roll < 0.45) {
+        const type = pick(types);
+        pieces.push(...(type === PERSON_TYPE ? personPieces() : generators[type as (typeof EVAL_TYPES)[number]]()), '. ');
+      } else if (roll < 0.75) pieces.push(persons && faker.datatype.boolean(0.3) ? personNegative() : hardNegative(), ' ');
       else pieces.push(sentence(), ' ');
     }
     let text = '';

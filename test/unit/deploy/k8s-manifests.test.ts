@@ -5,10 +5,14 @@ import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, writeFil
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { STANDARD_TOPICS } from '../../../libs/shared/src/runtime/event-publisher.js';
+import { createPrivateKey, createPublicKey } from 'node:crypto';
 import { TOPICS } from '../../../libs/shared/src/envelope/topics.js';
+import { deadLetterTopic } from '../../../libs/shared/src/events/dead-letter.js';
 import { connectionAllowed, defaultPort, find, K8S, type K8sObject, ofKind, type Peer, render, REPO, validateAgainstSchema } from './k8s-objects.js';
 
 const SERVICES = ['auth', 'policy', 'ratelimit', 'pii', 'billing'] as const;
+/** The five and the audit sink: every Deployment, each an audit producer. */
+const PRODUCERS = [...SERVICES, 'audit'] as const;
 const OVERLAYS = ['base', 'overlays/dev', 'overlays/prod'] as const;
 const rendered = Object.fromEntries(OVERLAYS.map((dir) => [dir, render(dir)])) as Record<(typeof OVERLAYS)[number], K8sObject[]>;
 const container = (objects: K8sObject[], service: string) => find(objects, 'Deployment', service)!.spec.template.spec.containers[0];
@@ -77,6 +81,22 @@ describe.each(OVERLAYS)('%s', (overlay) => {
     }
     for (const name of names) expect({ name, documented: documented.includes(`\`${name}\``) }).toEqual({ name, documented: true });
     expect(Object.keys(config(objects)).filter((k) => /PEPPER|KEYS?$|DATABASE_URL|REDIS_URL|SMTP_URL/.test(k))).toEqual([]);
+  });
+
+  it('every Deployment signs its audit checkpoints with its own key from a Secret, never a literal; the sink trusts the public keys', () => {
+    const deployments = ofKind(objects, 'Deployment');
+    expect(deployments.map((d) => d.metadata.name).sort()).toEqual([...PRODUCERS].sort());
+    for (const deployment of deployments) {
+      const service = deployment.metadata.name;
+      const env = deployment.spec.template.spec.containers[0].env as { name: string; value?: string; valueFrom?: { secretKeyRef?: { name: string; key: string; optional?: boolean } } }[];
+      const signing = env.filter((e) => e.name === 'AEGIS_AUDIT_SIGNING_KEY');
+      expect({ service, signing }).toEqual({ service, signing: [{ name: 'AEGIS_AUDIT_SIGNING_KEY', valueFrom: { secretKeyRef: { name: 'aegis-audit-signing', key: service } } }] });
+      // No key, pepper or keyring is ever written into a manifest.
+      for (const e of env) if (/KEY|KEYS|PEPPER/.test(e.name)) expect({ service, name: e.name, value: e.value, secret: e.valueFrom?.secretKeyRef !== undefined }).toEqual({ service, name: e.name, value: undefined, secret: true });
+    }
+    expect(container(objects, 'audit').env.find((e: { name: string }) => e.name === 'AEGIS_AUDIT_PUBLIC_KEYS')).toEqual({
+      name: 'AEGIS_AUDIT_PUBLIC_KEYS', valueFrom: { secretKeyRef: { name: 'aegis-audit-trusted-keys', key: 'AEGIS_AUDIT_PUBLIC_KEYS' } },
+    });
   });
 
   describe('network policies', () => {
@@ -161,6 +181,9 @@ describe('Kafka topics', () => {
     [TOPICS.usage]: { partitions: 12, 'cleanup.policy': 'delete', 'retention.ms': String(7 * DAY) },
     [TOPICS.alerts]: { partitions: 3, 'cleanup.policy': 'delete', 'retention.ms': String(7 * DAY) },
     [TOPICS.tenants]: { partitions: 3, 'cleanup.policy': 'compact' },
+    // Dead letters (docs/deployment.md): as many partitions as billing and the sink create them with.
+    [deadLetterTopic(TOPICS.usage)]: { partitions: 3, 'cleanup.policy': 'delete', 'retention.ms': String(30 * DAY) },
+    [deadLetterTopic(TOPICS.audit)]: { partitions: 3, 'cleanup.policy': 'delete', 'retention.ms': String(90 * DAY) },
   };
 
   it('declares every standard topic as a Strimzi KafkaTopic with the documented sizing', () => {
@@ -197,25 +220,69 @@ describe('Kafka topics', () => {
 });
 
 describe('create-secrets.sh', () => {
-  it('creates every Secret key the manifests reference', () => {
+  const publicHalf = (pkcs8Base64: string): string =>
+    createPublicKey(createPrivateKey({ key: Buffer.from(pkcs8Base64, 'base64'), format: 'der', type: 'pkcs8' })).export({ type: 'spki', format: 'der' }).toString('base64');
+
+  /**
+   * Runs the script against a stub kubectl: `get` finds the Secrets in `existing` (name ->
+   * key -> value), and every other call is recorded. Returns the literals of each `create`.
+   */
+  function runScript(existing: Record<string, Record<string, string>> = {}, env: Record<string, string> = {}): { created: Map<string, string>; calls: string[] } {
     const dir = mkdtempSync(join(tmpdir(), 'aegis-secrets-'));
     const log = join(dir, 'calls');
     const stub = join(dir, 'kubectl');
-    // `get` finds nothing; `create` is recorded.
-    writeFileSync(stub, `#!/usr/bin/env bash\n[[ "$1" == get ]] && exit 1\necho "$*" >> ${JSON.stringify(log)}\n`);
+    const lookups = Object.entries(existing).flatMap(([name, data]) => [
+      `[[ "$1 $3" == "get ${name}" && "$*" != *jsonpath* ]] && exit 0`,
+      ...Object.entries(data).map(([key, value]) => `[[ "$1 $3" == "get ${name}" && "$*" == *"{.data.${key}}"* ]] && { printf '%s' ${JSON.stringify(Buffer.from(value).toString('base64'))}; exit 0; }`),
+      `[[ "$1 $3" == "get ${name}" ]] && exit 0`,
+    ]);
+    writeFileSync(stub, `#!/usr/bin/env bash\n${lookups.join('\n')}\n[[ "$1" == get ]] && exit 1\necho "$*" >> ${JSON.stringify(log)}\n`);
     chmodSync(stub, 0o755);
-    execFileSync('bash', [join(K8S, 'create-secrets.sh')], { env: { ...process.env, KUBECTL: stub, DATABASE_URL: 'postgres://db/aegis', REDIS_URL: 'redis://redis:6379' } });
-    const created = new Set(readFileSync(log, 'utf8').trim().split('\n').flatMap((line) => {
+    execFileSync('bash', [join(K8S, 'create-secrets.sh')], { stdio: 'pipe', env: { ...process.env, KUBECTL: stub, DATABASE_URL: 'postgres://db/aegis', REDIS_URL: 'redis://redis:6379', ...env } });
+    const calls = readFileSync(log, 'utf8').trim().split('\n');
+    const created = new Map(calls.filter((line) => line.startsWith('create secret generic ')).flatMap((line) => {
       const args = line.split(' ');
       const name = args[3];
-      return args.filter((a) => a.startsWith('--from-literal=')).map((a) => `${name}/${a.slice('--from-literal='.length).split('=')[0]}`);
+      return args.filter((a) => a.startsWith('--from-literal=')).map((a) => {
+        const pair = a.slice('--from-literal='.length);
+        return [`${name}/${pair.slice(0, pair.indexOf('='))}`, pair.slice(pair.indexOf('=') + 1)] as const;
+      });
     }));
-    for (const service of SERVICES) {
+    return { created, calls };
+  }
+
+  it('creates every Secret key the manifests reference', () => {
+    const { created } = runScript();
+    for (const service of PRODUCERS) {
       for (const e of container(rendered['overlays/prod'], service).env) {
         const ref = e.valueFrom?.secretKeyRef;
-        if (ref !== undefined && ref.optional !== true) expect(created).toContain(`${ref.name}/${ref.key}`);
+        if (ref !== undefined && ref.optional !== true) expect([...created.keys()]).toContain(`${ref.name}/${ref.key}`);
       }
     }
+  });
+
+  it('makes one Ed25519 signing key per service, and the trusted keys are exactly their public halves (plus any given)', () => {
+    // An external producer's key (another run's), given to the script.
+    const extra = publicHalf(runScript().created.get('aegis-audit-signing/auth')!);
+    const { created, calls } = runScript({}, { AEGIS_AUDIT_PUBLIC_KEYS: extra });
+    const keys = PRODUCERS.map((service) => created.get(`aegis-audit-signing/${service}`)!);
+    expect(new Set(keys).size).toBe(PRODUCERS.length);
+    for (const key of keys) expect(createPrivateKey({ key: Buffer.from(key, 'base64'), format: 'der', type: 'pkcs8' }).asymmetricKeyType).toBe('ed25519');
+    expect(created.get('aegis-audit-trusted-keys/AEGIS_AUDIT_PUBLIC_KEYS')!.split(',')).toEqual([...keys.map(publicHalf), extra]);
+    // Rewritten on every run (public keys, derived): applied, not created once.
+    expect(calls).toContain('apply -f -');
+  });
+
+  it('keeps existing signing keys, adds a missing one, and keeps trusting the keys it trusted before', () => {
+    const existing = Object.fromEntries(SERVICES.map((service) => [service, runScript().created.get(`aegis-audit-signing/${service}`)!]));
+    const retired = publicHalf(runScript().created.get('aegis-audit-signing/audit')!);
+    const { created, calls } = runScript({ 'aegis-audit-signing': existing, 'aegis-audit-trusted-keys': { AEGIS_AUDIT_PUBLIC_KEYS: retired } });
+    expect([...created.keys()].filter((k) => k.startsWith('aegis-audit-signing/'))).toEqual([]);
+    // The sink's key was missing: patched in.
+    const patch = calls.find((line) => line.startsWith('patch secret aegis-audit-signing '))!;
+    const added = /"audit":"([^"]+)"/.exec(patch)![1]!;
+    const trusted = created.get('aegis-audit-trusted-keys/AEGIS_AUDIT_PUBLIC_KEYS')!.split(',');
+    expect(trusted).toEqual([...SERVICES.map((service) => publicHalf(existing[service]!)), publicHalf(added), retired]);
   });
 });
 

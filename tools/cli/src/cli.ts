@@ -15,6 +15,15 @@ export async function runCli(argv: readonly string[], io: CliIO, groups: readonl
     io.stderr.write(`aegis: unknown command group "${groupName}"\n\n${overview(groups)}`);
     return EXIT.invalidInput;
   }
+  const fallback = group.commands.find((c) => c.name === group.defaultCommand);
+  if (fallback !== undefined && (commandName === undefined || (commandName !== 'help' && !group.commands.some((c) => c.name === commandName)))) {
+    const rest = argv.slice(1);
+    if (rest.some((a) => a === '-h' || a === '--help')) {
+      io.stdout.write(fallback.help);
+      return EXIT.ok;
+    }
+    return fallback.run(rest, io);
+  }
   if (commandName === undefined || HELP_FLAGS.has(commandName)) {
     (commandName === undefined ? io.stderr : io.stdout).write(groupHelp(group));
     return commandName === undefined ? EXIT.invalidInput : EXIT.ok;

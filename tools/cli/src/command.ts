@@ -4,8 +4,11 @@
 
 export interface CliIO {
   stdout: { write(text: string): unknown };
-  stderr: { write(text: string): unknown };
+  /** `isTTY` decides whether progress is shown (see `--progress`). */
+  stderr: { write(text: string): unknown; isTTY?: boolean };
   env: Readonly<Record<string, string | undefined>>;
+  /** Input for commands that read `-` or nothing as stdin (`aegis pii scan`). */
+  stdin?: AsyncIterable<string | Uint8Array>;
   cwd: string;
 }
 
@@ -34,4 +37,6 @@ export interface CommandGroup {
   readonly name: string;
   readonly summary: string;
   readonly commands: readonly Command[];
+  /** Run when the word after the group is not a command name (`aegis usage --user u`). */
+  readonly defaultCommand?: string;
 }

@@ -1,6 +1,7 @@
 import pg from 'pg';
 import type { Logger } from '../logging/index.js';
 import { sqlIdentifier } from './identifiers.js';
+import { copyFromStdin } from './postgres-copy.js';
 import { PostgresNotificationListener } from './postgres-listener.js';
 import {
   DatabaseUsageError,
@@ -89,6 +90,7 @@ function executorOf(client: pg.PoolClient): SqlExecutor {
       // No parameters: pg uses the simple-query protocol, which accepts several statements.
       await client.query(sql);
     },
+    copyFrom: (sql: string, data: Uint8Array): Promise<number> => copyFromStdin(client, sql, data),
   };
 }
 

@@ -19,6 +19,11 @@ export interface SqlExecutor {
   query<Row = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<QueryResult<Row>>;
   /** A script of one or more statements without parameters (migrations, fixtures). */
   exec(sql: string): Promise<void>;
+  /**
+   * Postgres only (absent on PGlite): `COPY table (columns) FROM STDIN` with `data` in the
+   * format the statement names, for bulk loads; resolves with the rows copied.
+   */
+  copyFrom?(sql: string, data: Uint8Array): Promise<number>;
 }
 
 export type NotificationHandler = (payload: string) => void;

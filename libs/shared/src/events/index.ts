@@ -16,3 +16,13 @@ export { KafkaEventBus, type KafkaEventBusOptions } from './kafka/kafka-event-bu
 export { DEFAULT_CONSUMER_TIMINGS, type ConsumerTimings } from './kafka/kafka-subscription.js';
 export { murmur2, partitionForKey } from './partitioner.js';
 export { traceContextOf } from './trace-context.js';
+export {
+  DEAD_LETTER_HEADERS,
+  DEAD_LETTER_SUFFIX,
+  deadLetterMessage,
+  deadLetterOrigin,
+  deadLetterTopic,
+  deadLetterTopicSpec,
+  publishDeadLetters,
+  type DeadLetter,
+} from './dead-letter.js';

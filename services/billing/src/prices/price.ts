@@ -51,3 +51,26 @@ export function pricesInForce(rows: readonly PriceRow[], tenantId: string, platf
   }
   return result.sort((a, b) => (a.provider === b.provider ? a.model.localeCompare(b.model) : a.provider.localeCompare(b.provider)));
 }
+
+/** A price in force and its token prices, ready for costNanos. */
+export interface PriceChoice {
+  row: PriceRow;
+  prices: TokenPrices;
+}
+
+/** The prices one tenant may pay for one model, asked per usage time (the ledger's hot path). */
+export interface PriceCandidates {
+  at(ms: number): PriceChoice | undefined;
+}
+
+/** priceInForce for many times at once: the owner's and the catalogue's rows, newest first, filtered once. */
+export function priceCandidates(rows: readonly PriceRow[], tenantId: string, platformTenantId: string, provider: string, model: string): PriceCandidates {
+  const newestFirst = (owner: string): PriceChoice[] => rows
+    .filter((row) => row.tenantId === owner && row.provider === provider && row.model === model)
+    .sort((a, b) => b.effectiveTime.getTime() - a.effectiveTime.getTime())
+    .map((row) => ({ row, prices: tokenPrices(row) }));
+  const own = newestFirst(tenantId);
+  const catalogue = tenantId === platformTenantId ? [] : newestFirst(platformTenantId);
+  const latest = (choices: readonly PriceChoice[], ms: number) => choices.find((c) => c.row.effectiveTime.getTime() <= ms);
+  return { at: (ms) => latest(own, ms) ?? latest(catalogue, ms) };
+}

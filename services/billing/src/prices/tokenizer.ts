@@ -18,6 +18,17 @@ function encoding(name: TiktokenEncoding): Tiktoken {
   return enc;
 }
 
+/**
+ * Loads the encodings a catalogue names, plus the stand-in, before the service reports ready.
+ * Building one takes over a second of CPU (o200k_base is a 200k-entry table): paid on the first
+ * EstimateTokens it would exceed a caller's 2 s deadline, as the guard SDK's first call did.
+ */
+export function warmEncodings(priceTokenizers: readonly string[]): TiktokenEncoding[] {
+  const names = new Set<TiktokenEncoding>([STAND_IN, ...priceTokenizers.filter(isKnownEncoding)]);
+  for (const name of names) encoding(name);
+  return [...names];
+}
+
 export function isKnownEncoding(name: string): name is TiktokenEncoding {
   return (ENCODINGS as readonly string[]).includes(name);
 }

@@ -1,24 +1,36 @@
-import type { Logger, SqlDatabase, SqlExecutor } from '@aegis/shared';
+import type { ConsumedEvent, Logger, SqlDatabase, SqlExecutor } from '@aegis/shared';
 import { costNanos, cappedTokens } from '../money/cost.js';
 import { appliesTo, budgetPeriodAt, type BudgetRow } from '../budgets/budget.js';
 import { countersFromRow, type BudgetStore, type CountersRow } from '../budgets/budget-store.js';
 import type { TenantZones } from '../periods/tenant-zones.js';
-import { priceInForce, tokenPrices } from '../prices/price.js';
+import { priceCandidates, type PriceCandidates } from '../prices/price.js';
 import type { PriceStore } from '../prices/price-store.js';
 import { releaseHoldsOnBooking } from '../reservations/hold-release.js';
-import { columnsOf, unnestRows } from './sql-values.js';
+import { addRollups, insertLedgerRows, prepareRows, rollupSums, type PreparedRows, type Priced } from './ledger-rows.js';
 import type { UsageEntry } from './usage-entry.js';
 
-/** An event that cannot be booked, parked in usage_rejected (never skipped silently). */
+/** An event that cannot be booked: parked in usage_rejected and dead-lettered, never skipped silently. */
 export interface Rejected {
+  /** Where the message was read, and the message itself (key, headers, bytes) as consumed. */
   topic: string;
   partition: number;
   offset: string;
+  key: string;
+  headers: Record<string, string>;
+  payload: Uint8Array;
   eventId: string;
   tenantId: string;
   reason: string;
-  payload: Uint8Array;
 }
+
+/** What one booking did: entries newly in the ledger, and messages parked (rejected). */
+export interface BookingResult {
+  booked: number;
+  parked: number;
+}
+
+/** The consumed message an entry was decoded from (to park it whole if it cannot be priced). */
+export type OriginOf = (eventId: string) => ConsumedEvent | undefined;
 
 export interface TouchedPeriod extends CountersRow {
   periodEnd: Date | undefined;
@@ -54,121 +66,99 @@ export interface LedgerWriterDeps {
 }
 
 const BUCKET_MS = 15 * 60_000;
-const LEDGER_CASTS = ['text', 'text', 'text', 'text', 'text', 'text', 'int8', 'int8', 'int8', 'int8', 'int8', 'int8', 'text', 'uuid', 'timestamptz', 'bool', 'text', 'text', 'text'];
-const ROLLUP_CASTS = ['text', 'timestamptz', 'text', 'text', 'text', 'text', 'int8', 'int8', 'int8', 'int8', 'int8', 'int8', 'int8', 'int8'];
 
-interface Priced extends UsageEntry {
-  cost: bigint;
-  currency: string;
-  priceId: string;
+/** A batch priced and laid out (LedgerWriter.prepare), ready for its booking transaction. */
+export interface PreparedBooking {
+  rows: PreparedRows;
+  rejected: Rejected[];
 }
 
 /**
  * Books usage entries in one transaction: the ledger row (its primary key is the dedupe row),
  * the 15-minute rollups, the budget counters and the settlement of reservations, all or
  * nothing. An entry already in the ledger changes nothing, so a redelivered batch is harmless.
- * Returns the number of entries newly booked.
+ * `prepare` (pricing, row layout) runs before the transaction and may overlap the previous
+ * batch's `commit`; `book` is both in sequence.
  */
 export class LedgerWriter {
   constructor(private readonly deps: LedgerWriterDeps) {}
 
-  async book(entries: readonly UsageEntry[], rejected: readonly Rejected[] = []): Promise<number> {
+  async book(entries: readonly UsageEntry[], rejected: readonly Rejected[] = [], originOf: OriginOf = () => undefined): Promise<BookingResult> {
+    return this.commit(await this.prepare(entries, rejected, originOf));
+  }
+
+  /**
+   * Prices the entries and lays out their rows. Prices are immutable rows read as committed
+   * (the booking transaction would see the same rows, read committed), so this needs no
+   * transaction and runs while the previous batch is being written.
+   */
+  async prepare(entries: readonly UsageEntry[], rejected: readonly Rejected[] = [], originOf: OriginOf = () => undefined): Promise<PreparedBooking> {
+    const unpriced: Rejected[] = [];
+    const priced = await this.price(entries, unpriced, originOf);
+    return { rows: prepareRows(priced, { copy: this.deps.db.kind === 'postgres' }), rejected: [...rejected, ...unpriced] };
+  }
+
+  async commit(prepared: PreparedBooking): Promise<BookingResult> {
     const { db } = this.deps;
     return db.transaction(async (tx) => {
-      const extraRejected: Rejected[] = [];
-      const priced = await this.price(tx, entries, extraRejected);
-      await this.park(tx, [...rejected, ...extraRejected]);
-      if (priced.length === 0) return 0;
-      const inserted = await this.insertLedger(tx, priced);
-      if (inserted.length === 0) return 0;
-      await this.addRollups(tx, inserted);
+      const parked = prepared.rejected.length;
+      await this.park(tx, prepared.rejected);
+      if (prepared.rows.sorted.length === 0) return { booked: 0, parked };
+      const inserted = await insertLedgerRows(tx, prepared.rows);
+      if (inserted.length === 0) return { booked: 0, parked };
+      // The prepared sums assumed every entry new; a redelivery re-sums what was inserted.
+      if (inserted === prepared.rows.sorted) await addRollups(tx, prepared.rows.rollups, prepared.rows.rollupsCopy);
+      else await addRollups(tx, rollupSums(inserted));
       const tenants = [...new Set(inserted.map((e) => e.tenantId))];
       const budgets = await this.deps.budgets.ofTenants(tenants, tx);
       // Lock order everywhere: reservation rows, then budget period rows (sorted).
       const holdReleases = await releaseHoldsOnBooking(tx, inserted);
       const periods = await this.addSpend(tx, inserted, budgets, holdReleases);
       if (this.deps.afterBooking !== undefined) await this.deps.afterBooking(tx, { tenants, budgets, periods, subjects: spendingSubjects(inserted) });
-      return inserted.length;
+      return { booked: inserted.length, parked };
     });
   }
 
-  private async price(tx: SqlExecutor, entries: readonly UsageEntry[], rejected: Rejected[]): Promise<Priced[]> {
+  private async price(entries: readonly UsageEntry[], rejected: Rejected[], originOf: OriginOf): Promise<Priced[]> {
     const unique = new Map<string, UsageEntry>();
     for (const entry of entries) if (!unique.has(entry.eventId)) unique.set(entry.eventId, entry);
     const tenants = [...new Set([...unique.values()].map((e) => e.tenantId)), this.deps.platformTenantId];
     const models = new Map<string, { provider: string; model: string }>();
     for (const e of unique.values()) models.set(`${e.provider}\u0000${e.model}`, { provider: e.provider, model: e.model });
-    const rows = await this.deps.prices.pricesFor(tenants, [...models.values()], tx);
+    const rows = await this.deps.prices.pricesFor(tenants, [...models.values()]);
+    // The candidate prices of each (tenant, model) once per batch, not a scan of every row per entry.
+    const candidates = new Map<string, PriceCandidates>();
     const priced: Priced[] = [];
     for (const entry of unique.values()) {
-      const price = priceInForce(rows, entry.tenantId, this.deps.platformTenantId, entry.provider, entry.model, entry.occurTime);
+      const id = `${entry.tenantId}\u0000${entry.provider}\u0000${entry.model}`;
+      let forModel = candidates.get(id);
+      if (forModel === undefined) {
+        forModel = priceCandidates(rows, entry.tenantId, this.deps.platformTenantId, entry.provider, entry.model);
+        candidates.set(id, forModel);
+      }
+      const price = forModel.at(entry.occurTime.getTime());
       if (price === undefined) {
-        rejected.push({ topic: '', partition: -1, offset: entry.eventId, eventId: entry.eventId, tenantId: entry.tenantId, reason: `no price for ${entry.provider}/${entry.model} at ${entry.occurTime.toISOString()}`, payload: new Uint8Array() });
+        rejected.push({ ...rejectedOrigin(originOf(entry.eventId), entry.eventId), eventId: entry.eventId, tenantId: entry.tenantId, reason: `no price for ${entry.provider}/${entry.model} at ${entry.occurTime.toISOString()}` });
         continue;
       }
-      priced.push({ ...entry, cost: costNanos(entry.tokens, tokenPrices(price)), currency: price.currency, priceId: price.priceId });
+      priced.push({
+        eventId: entry.eventId, tenantId: entry.tenantId, userId: entry.userId, apiKeyId: entry.apiKeyId, provider: entry.provider, model: entry.model,
+        tokens: entry.tokens, requestId: entry.requestId, occurTime: entry.occurTime, estimated: entry.estimated, reservationId: entry.reservationId,
+        agentId: entry.agentId, cost: costNanos(entry.tokens, price.prices), currency: price.row.currency, priceId: price.row.priceId,
+      });
     }
     return priced;
   }
 
+  /** Parks what cannot be booked in usage_rejected, the outbox of the dead-letter topic (UsageDeadLetters). */
   private async park(tx: SqlExecutor, rejected: readonly Rejected[]): Promise<void> {
     for (const r of rejected) {
-      this.deps.logger.warn({ eventId: r.eventId, tenantId: r.tenantId, topic: r.topic, partition: r.partition, offset: r.offset, reason: r.reason }, 'usage event parked in usage_rejected: not booked');
+      this.deps.logger.warn({ eventId: r.eventId, tenantId: r.tenantId, topic: r.topic, partition: r.partition, offset: r.offset, reason: r.reason }, 'usage event rejected: parked and dead-lettered, not booked');
       await tx.query(
-        `INSERT INTO usage_rejected (topic, partition, "offset", event_id, tenant_id, reason, payload) VALUES ($1,$2,$3,$4,$5,$6,$7)
+        `INSERT INTO usage_rejected (topic, partition, "offset", event_id, tenant_id, reason, payload, message_key, headers) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9)
          ON CONFLICT (topic, partition, "offset") DO NOTHING`,
-        [r.topic, r.partition, r.offset, r.eventId, r.tenantId, r.reason, r.payload]);
+        [r.topic, r.partition, r.offset, r.eventId, r.tenantId, r.reason, r.payload, r.key, JSON.stringify(r.headers)]);
     }
-  }
-
-  /**
-   * One statement for the whole batch: the ledger rows as column arrays (unnest), in event-id
-   * order so concurrent batches that share an id (a replay racing the original) take the
-   * unique-index locks in one order and cannot deadlock.
-   */
-  private async insertLedger(tx: SqlExecutor, priced: readonly Priced[]): Promise<Priced[]> {
-    const sorted = [...priced].sort((a, b) => (a.eventId < b.eventId ? -1 : a.eventId > b.eventId ? 1 : 0));
-    const rows = sorted.map((e) => [e.eventId, e.tenantId, e.userId, e.apiKeyId, e.provider, e.model, e.tokens.prompt.toString(), e.tokens.completion.toString(),
-      e.tokens.cachedPrompt.toString(), e.tokens.cacheWrite.toString(), e.tokens.reasoning.toString(), e.cost.toString(), e.currency, e.priceId,
-      e.occurTime.toISOString(), e.estimated, e.requestId, e.reservationId, e.agentId]);
-    const result = await tx.query<{ event_id: string }>(
-      `INSERT INTO usage_ledger (event_id, tenant_id, user_id, api_key_id, provider, model, prompt_tokens, completion_tokens, cached_prompt_tokens,
-         cache_write_tokens, reasoning_tokens, cost_nanos, currency_code, price_id, occur_time, estimated, request_id, reservation_id, agent_id)
-       ${unnestRows(LEDGER_CASTS)} ON CONFLICT (event_id) DO NOTHING RETURNING event_id`, columnsOf(rows, LEDGER_CASTS.length));
-    if (result.rows.length === sorted.length) return sorted;
-    const inserted = new Set(result.rows.map((row) => row.event_id));
-    return sorted.filter((e) => inserted.has(e.eventId));
-  }
-
-  /** The 15-minute rollups, summed in memory first: one upsert row per bucket and subject, one statement. */
-  private async addRollups(tx: SqlExecutor, entries: readonly Priced[]): Promise<void> {
-    const sums = new Map<string, { key: unknown[]; v: bigint[] }>();
-    for (const e of entries) {
-      const bucket = new Date(Math.floor(e.occurTime.getTime() / BUCKET_MS) * BUCKET_MS).toISOString();
-      const id = [e.tenantId, bucket, e.userId, e.apiKeyId, e.provider, e.model].join('\u0000');
-      let sum = sums.get(id);
-      if (sum === undefined) {
-        sum = { key: [e.tenantId, bucket, e.userId, e.apiKeyId, e.provider, e.model], v: [0n, 0n, 0n, 0n, 0n, 0n, 0n, 0n] };
-        sums.set(id, sum);
-      }
-      const add = [e.tokens.prompt, e.tokens.completion, e.tokens.cachedPrompt, e.tokens.cacheWrite, e.tokens.reasoning, e.cost, 1n, e.estimated ? 1n : 0n];
-      for (let i = 0; i < add.length; i++) sum.v[i]! += add[i]!;
-    }
-    // Sorted, so concurrent batches lock rollup rows in one order.
-    const rows = [...sums.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, s]) => [...s.key, ...s.v.map(String)]);
-    await tx.query(
-      `INSERT INTO usage_rollups (tenant_id, bucket_start, user_id, api_key_id, provider, model, prompt_tokens, completion_tokens, cached_prompt_tokens,
-         cache_write_tokens, reasoning_tokens, cost_nanos, request_count, estimated_count)
-       ${unnestRows(ROLLUP_CASTS)}
-       ON CONFLICT (tenant_id, bucket_start, user_id, api_key_id, provider, model) DO UPDATE SET
-         prompt_tokens = usage_rollups.prompt_tokens + excluded.prompt_tokens,
-         completion_tokens = usage_rollups.completion_tokens + excluded.completion_tokens,
-         cached_prompt_tokens = usage_rollups.cached_prompt_tokens + excluded.cached_prompt_tokens,
-         cache_write_tokens = usage_rollups.cache_write_tokens + excluded.cache_write_tokens,
-         reasoning_tokens = usage_rollups.reasoning_tokens + excluded.reasoning_tokens,
-         cost_nanos = usage_rollups.cost_nanos + excluded.cost_nanos,
-         request_count = usage_rollups.request_count + excluded.request_count,
-         estimated_count = usage_rollups.estimated_count + excluded.estimated_count`, columnsOf(rows, ROLLUP_CASTS.length));
   }
 
   /** Adds spend to every budget period the entries fall in, and takes off the holds they settle. */
@@ -218,6 +208,12 @@ export class LedgerWriter {
     }
     return touched;
   }
+}
+
+/** Where an unpriceable entry came from; an entry booked without a message (tests) is named by its id. */
+function rejectedOrigin(origin: ConsumedEvent | undefined, eventId: string): Pick<Rejected, 'topic' | 'partition' | 'offset' | 'key' | 'headers' | 'payload'> {
+  if (origin === undefined) return { topic: '', partition: -1, offset: eventId, key: '', headers: {}, payload: new Uint8Array() };
+  return { topic: origin.topic, partition: origin.partition, offset: origin.offset, key: origin.key, headers: origin.headers, payload: origin.value };
 }
 
 function spendingSubjects(entries: readonly UsageEntry[]): SubjectSpend[] {

@@ -3,6 +3,7 @@ import { createDatabase, createEventBus, createLogger, migrate, type EventBus, t
 import { BudgetStore } from '../budgets/budget-store.js';
 import { TenantZoneBook } from '../periods/tenant-zones.js';
 import { PriceStore } from '../prices/price-store.js';
+import { ensureUsageDeadLetterTopic, UsageDeadLetters } from './dead-letters.js';
 import { startLedgerConsumer } from './ledger-consumer.js';
 import { LedgerWriter } from './ledger-writer.js';
 
@@ -27,6 +28,7 @@ export interface StandaloneLedgerOptions {
 export interface StandaloneLedger {
   db: SqlDatabase;
   bus: EventBus;
+  deadLetters: UsageDeadLetters;
   subscription: SubscriptionHandle;
   stop(): Promise<void>;
 }
@@ -45,14 +47,19 @@ export async function startStandaloneLedger(opts: StandaloneLedgerOptions): Prom
   const zones = new TenantZoneBook(db);
   await zones.load();
   const writer = new LedgerWriter({ db, prices: new PriceStore(db), budgets: new BudgetStore(db), zones, platformTenantId, logger });
+  await ensureUsageDeadLetterTopic(bus, opts.topic);
+  const deadLetters = new UsageDeadLetters({ db, producer: bus.producer(), groupId: opts.groupId, logger });
+  // Rows parked by an earlier run whose dead-lettering failed.
+  await deadLetters.flush();
   const subscription = await startLedgerConsumer({
-    bus, writer, topic: opts.topic, groupId: opts.groupId, fromBeginning: true, batchSize: opts.batchSize ?? 5000, partitionsConcurrently: opts.partitionsConcurrently ?? 4, logger,
+    bus, writer, topic: opts.topic, groupId: opts.groupId, fromBeginning: true, batchSize: opts.batchSize ?? 5000, partitionsConcurrently: opts.partitionsConcurrently ?? 4, logger, deadLetters,
     ...(opts.onBooked !== undefined ? { onBooked: opts.onBooked } : {}),
   });
   return {
-    db, bus, subscription,
+    db, bus, subscription, deadLetters,
     async stop() {
       await subscription.stop();
+      await deadLetters.idle();
       await bus.close();
       await db.close();
     },

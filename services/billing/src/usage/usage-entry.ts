@@ -50,6 +50,9 @@ export function entryFromEvent(event: Event): UsageEntry | { problem: string } {
   const usage = event.payload.value;
   if (usage.tenantId !== event.tenantId) return { problem: 'usage.tenant_id differs from the envelope tenant_id' };
   if (usage.provider === '' || usage.model === '') return { problem: 'provider and model are required' };
+  // Postgres text cannot hold NUL: such an event would fail its whole batch on every redelivery.
+  const text = [event.id, usage.tenantId, usage.userId, usage.apiKeyId, usage.provider, usage.model, usage.requestId, usage.reservationId, usage.agentId];
+  if (text.some((value) => value.includes('\u0000'))) return { problem: 'text fields must not contain NUL characters' };
   const tokens = tokensFromProto(usage.tokens);
   const problem = tokenProblem(tokens);
   if (problem !== undefined) return { problem: `${problem.field} ${problem.message}` };

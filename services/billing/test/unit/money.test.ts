@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { costNanos, costNumerator, divideHalfEven, tokenProblem, ZERO_TOKENS } from '../../src/money/cost.js';
 import { DEFAULT_CATALOGUE, per1kToNanosPerMillion, PLAN_COSTS } from '../../src/prices/catalogue.js';
-import { priceInForce, type PriceRow } from '../../src/prices/price.js';
+import { priceCandidates, priceInForce, type PriceRow } from '../../src/prices/price.js';
 
 describe('exact money', () => {
   test('half to even, once', () => {
@@ -48,5 +48,22 @@ describe('exact money', () => {
     expect(priceInForce(rows, 't1', 'default', 'openai', 'gpt-4', new Date('2024-06-01'))?.prompt).toBe(1n);
     expect(priceInForce(rows, 't1', 'default', 'openai', 'gpt-4', new Date('2031-01-01'))?.prompt).toBe(3n);
     expect(priceInForce(rows, 't1', 'default', 'openai', 'gpt-5', new Date())).toBeUndefined();
+  });
+
+  test('the ledger\'s per-batch price candidates choose what priceInForce chooses', () => {
+    const row = (tenantId: string, model: string, effective: number, prompt: bigint): PriceRow => ({
+      priceId: `${tenantId}-${model}-${effective}`, tenantId, provider: 'openai', model, currency: 'USD', prompt, completion: prompt, cachedPrompt: undefined,
+      cacheWrite: undefined, reasoning: undefined, effectiveTime: new Date(effective), tokenizer: '', createTime: new Date(0), createdBy: 'test',
+    });
+    fc.assert(fc.property(
+      fc.array(fc.tuple(fc.constantFrom('default', 't1', 't2'), fc.constantFrom('m1', 'm2'), fc.integer({ min: 0, max: 100 })), { maxLength: 12 }),
+      fc.constantFrom('default', 't1', 't2'), fc.constantFrom('m1', 'm2', 'm3'), fc.integer({ min: -5, max: 105 }),
+      (specs, tenantId, model, at) => {
+        // Unique per (owner, model, effective time), as the table's unique key makes them.
+        const unique = new Map(specs.map(([owner, m, effective], i) => [`${owner}/${m}/${effective}`, row(owner, m, effective, BigInt(i + 1))]));
+        const rows = [...unique.values()];
+        const expected = priceInForce(rows, tenantId, 'default', 'openai', model, new Date(at));
+        expect(priceCandidates(rows, tenantId, 'default', 'openai', model).at(at)?.row).toBe(expected);
+      }));
   });
 });

@@ -45,6 +45,28 @@ test.each([
   expect(stream === 'out' ? io.out() : io.err()).toMatch(text);
 });
 
+test('a group with a default command runs it when no command is named', async () => {
+  const ran: (readonly string[])[] = [];
+  const withDefault: CommandGroup[] = [{ name: 'usage', summary: 'Usage', defaultCommand: 'show', commands: [{ name: 'show', summary: 'Shows', help: 'Usage: aegis usage show\n', run: async (args) => (ran.push(args), 0) }] }];
+  expect(await runCli(['usage', '--user', 'u1'], capture(), withDefault)).toBe(0);
+  expect(await runCli(['usage'], capture(), withDefault)).toBe(0);
+  expect(await runCli(['usage', 'show', '--json'], capture(), withDefault)).toBe(0);
+  expect(ran).toEqual([['--user', 'u1'], [], ['--json']]);
+  const help = capture();
+  expect(await runCli(['usage', '--help'], help, withDefault)).toBe(0);
+  expect(help.out()).toBe('Usage: aegis usage show\n');
+});
+
+test('every server command has help listing the connection flags of its services', async () => {
+  for (const [argv, flag] of [[['keys', 'create'], '--auth-url'], [['budgets', 'list'], '--billing-url'], [['pii', 'scan'], '--pii-url'], [['limits', 'set'], '--ratelimit-url'], [['policies', 'apply'], '--policy-url']] as const) {
+    const io = capture();
+    expect(await runCli([...argv, '--help'], io)).toBe(EXIT.ok);
+    expect(io.out()).toContain(flag);
+    expect(io.out()).toContain('--json');
+    expect(io.out()).toContain('Exit codes:');
+  }
+});
+
 test('the real command table lists policies test', async () => {
   const io = capture();
   await runCli(['--help'], io);

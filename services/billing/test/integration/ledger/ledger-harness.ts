@@ -4,7 +4,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createDatabase, createEventBus, createLogger, migrate, type EventBus, type SqlDatabase } from '@aegis/shared';
+import { createDatabase, createEventBus, createLogger, deadLetterTopic, migrate, type EventBus, type SqlDatabase } from '@aegis/shared';
 import { createTestDatabase, deleteKafkaTopics, requireKafka, uniqueKafkaName, type TestDatabase } from '@aegis/shared/testing';
 import { PriceStore } from '../../../src/prices/price-store.js';
 import { MIGRATIONS_DIR } from '../../../src/usage/standalone-ledger.js';
@@ -42,7 +42,7 @@ export async function ledgerBackend(kind: 'real' | 'embedded'): Promise<LedgerBa
     },
     openBus: () => createEventBus({ ...(brokers !== undefined ? { kafkaBrokers: brokers } : {}), clientId: 'billing-ledger-test', dataDir, logger }),
     async tearDown() {
-      if (brokers !== undefined) await deleteKafkaTopics(brokers, [topic]).catch(() => undefined);
+      if (brokers !== undefined) await deleteKafkaTopics(brokers, [topic, deadLetterTopic(topic)]).catch(() => undefined);
       await testDb?.close();
       await rm(dataDir, { recursive: true, force: true });
     },

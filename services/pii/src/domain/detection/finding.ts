@@ -2,7 +2,7 @@
 // caller in any language that received the same string can slice it the same way.
 
 /** Built-in types, named as in the GenXAI plan, plus the ones beyond it. */
-export const BUILTIN_TYPES = ['email', 'phone', 'ssn', 'credit_card', 'ip_address', 'api_key', 'iban', 'url_with_credentials', 'date_of_birth'] as const;
+export const BUILTIN_TYPES = ['email', 'phone', 'ssn', 'credit_card', 'ip_address', 'api_key', 'iban', 'url_with_credentials', 'date_of_birth', 'person'] as const;
 export type BuiltinType = (typeof BUILTIN_TYPES)[number];
 
 export function isBuiltinType(name: string): name is BuiltinType {

@@ -2,9 +2,13 @@
 // pattern could match, so the patterns run on those spans (anchored or on a short slice) instead
 // of being tried at every position of the text. Each helper is linear in the text length.
 
+// A table lookup is cheaper than the chain of comparisons in the hottest loop (forEachRun).
+const TOKEN_CHARS = new Uint8Array(128);
+for (const ch of 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/_-') TOKEN_CHARS[ch.charCodeAt(0)] = 1;
+
 /** Characters of base64/base64url/hex tokens: A-Z a-z 0-9 + / _ - */
 export function isTokenChar(c: number): boolean {
-  return (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 43 || c === 47 || c === 95 || c === 45;
+  return c < 128 && TOKEN_CHARS[c] === 1;
 }
 
 /** ASCII letter or digit or underscore: the `\w` of the built-in patterns. */
@@ -21,10 +25,15 @@ export function isWordChar(c: number): boolean {
 export function forEachRun(text: string, inRun: (c: number) => boolean, minLength: number, visit: (start: number, end: number) => void): void {
   const n = text.length;
   const step = Math.max(1, minLength);
+  // A run at least minLength long through the probe covers the character `reach` before it or
+  // the one `reach` after it (without both it would fit in 2 * reach - 1 < minLength): two
+  // looks dismiss most probes that hit an ordinary word, without growing the word.
+  const reach = Math.floor(step / 2);
   // Everything before `done` has been looked at (a run found there has been visited).
   let done = 0;
   for (let probe = step - 1; probe < n; probe += step) {
     if (probe < done || !inRun(text.charCodeAt(probe))) continue;
+    if (reach > 0 && (probe < reach || !inRun(text.charCodeAt(probe - reach))) && (probe + reach >= n || !inRun(text.charCodeAt(probe + reach)))) continue;
     let start = probe;
     while (start > done && inRun(text.charCodeAt(start - 1))) start--;
     let end = probe + 1;

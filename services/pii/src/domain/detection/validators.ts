@@ -84,15 +84,23 @@ export function ibanValid(compact: string): boolean {
   return remainder === 1;
 }
 
-/** Shannon entropy in bits per character. */
+/** Shannon entropy in bits per character (per code point; `length` counts UTF-16 units, as before). */
 export function shannonEntropy(text: string): number {
-  const counts = new Map<string, number>();
-  for (const ch of text) counts.set(ch, (counts.get(ch) ?? 0) + 1);
+  // Tokens are ASCII: count in an array; anything else goes through a map.
+  const ascii = new Uint32Array(128);
+  let others: Map<string, number> | undefined;
+  for (const ch of text) {
+    const code = ch.charCodeAt(0);
+    if (code < 128) ascii[code]!++;
+    else (others ??= new Map()).set(ch, (others.get(ch) ?? 0) + 1);
+  }
   let bits = 0;
-  for (const count of counts.values()) {
+  const add = (count: number) => {
     const p = count / text.length;
     bits -= p * Math.log2(p);
-  }
+  };
+  for (let code = 0; code < 128; code++) if (ascii[code]! > 0) add(ascii[code]!);
+  if (others !== undefined) for (const count of others.values()) add(count);
   return bits;
 }
 

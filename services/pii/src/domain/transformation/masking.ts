@@ -20,6 +20,9 @@ export function maskValue(type: string, value: string): string {
       return value.slice(0, 4) + '*'.repeat(Math.max(4, value.length - 4));
     case 'date_of_birth':
       return value.replace(/[0-9A-Za-z]/g, '*');
+    case 'person':
+      // Initials only: "Jane Doe" becomes "J*** D**" (the default would keep a surname's last letters).
+      return value.replace(/(\p{L})([\p{L}'’-]*)/gu, (_w, first: string, rest: string) => first + '*'.repeat([...rest].length));
     default:
       return value.length > 8 ? keepLast(value, 4) : '*'.repeat(value.length);
   }

@@ -87,12 +87,13 @@ describe.each([{ backend: embeddedBackend }, { backend: realBackend }])('pii ser
     const mask = `ssns_${run}`;
     await svc.admin.dlp.updateDlpConfig({ tenantId: TENANT, config: { scanInputs: true, scanOutputs: false, allowList: ['support@acme.com'], redactionStyle: RedactionStyle.TYPE } });
     await svc.admin.dlp.createDlpRule({ tenantId: TENANT, rule: { name: mask, match: { case: 'piiType', value: 'ssn' }, action: DlpAction.MASK, alert: true, enabled: true } });
-    const ssnScan = await svc.admin.pii.scan({ tenantId: TENANT, content: text('SSN 536-90-4399 support@acme.com'), direction: ScanDirection.INPUT });
+    // A change reaches Scan through the change notification, not within the write's own call: wait for it.
+    const ssnScan = await pollFor(() => svc.admin.pii.scan({ tenantId: TENANT, content: text('SSN 536-90-4399 support@acme.com'), direction: ScanDirection.INPUT }), (r) => r.matchedRules.some((m) => m.ruleName === mask));
     expect(ssnScan).toMatchObject({ allowed: true, skipped: false, content: { kind: { case: 'text', value: 'SSN ***-**-4399 support@acme.com' } } });
     expect(ssnScan.matchedRules).toEqual([expect.objectContaining({ ruleName: mask, action: DlpAction.MASK, alert: true, findingCount: 1 })]);
 
     await svc.admin.dlp.createDlpRule({ tenantId: TENANT, rule: { name: block, match: { case: 'pattern', value: '\\b\\d{4}[- ]?\\d{4}[- ]?\\d{4}[- ]?\\d{4}\\b' }, action: DlpAction.BLOCK, alert: true, enabled: true } });
-    const blocked = await svc.admin.pii.scan({ tenantId: TENANT, content: text(SAMPLE), direction: ScanDirection.INPUT });
+    const blocked = await pollFor(() => svc.admin.pii.scan({ tenantId: TENANT, content: text(SAMPLE), direction: ScanDirection.INPUT }), (r) => !r.allowed);
     expect(blocked).toMatchObject({ allowed: false, blockingRule: block });
     expect(blocked.content).toBeUndefined();
     // Outputs are not scanned for this tenant.
@@ -150,6 +151,16 @@ function isDetokenized(e: Event, purpose: string): boolean {
 
 function mentions(e: Event, text: string): boolean {
   return JSON.stringify(e, (_k, v) => (typeof v === 'bigint' ? String(v) : v)).includes(text);
+}
+
+/** Calls `fn` until `done` holds of its answer (or the time is up), and returns the last answer. */
+async function pollFor<T>(fn: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 3_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await fn();
+    if (done(value) || Date.now() > deadline) return value;
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }
 
 async function pollUntil<T>(fn: () => Promise<T>, timeoutMs = 3_000): Promise<T> {

@@ -1,5 +1,6 @@
+import { RE2JS } from 're2js';
 import { generateApiKey } from '../../../../auth/src/api-keys/domain/api-key-format.js';
-import { compilePattern, detect, EMPTY_POLICY, jsonStrings, PatternError, withRequestAdditions, type DetectionPolicy } from '../../../src/domain/detection/index.js';
+import { compilePattern, compileRegex, detect, EMPTY_POLICY, jsonStrings, PatternError, withRequestAdditions, type DetectionPolicy } from '../../../src/domain/detection/index.js';
 
 describe('detect', () => {
   test('offsets are UTF-16 code units, as JavaScript slices', () => {
@@ -54,11 +55,20 @@ describe('detect', () => {
     expect(() => compilePattern({ name: 'x', regex: 'a*' })).toThrow(/empty string/);
   });
 
-  test('a catastrophic pattern for a backtracking engine answers at once on RE2', () => {
+  test('custom patterns run on RE2, so a pattern that needs backtracking is refused', () => {
+    // The engine is RE2 (automata, linear in the input), not a backtracking RegExp.
+    expect(compileRegex('EMP-[0-9]{6}')).toBeInstanceOf(RE2JS);
+    // What only a backtracking engine can do is refused, with the field named.
+    for (const regex of ['(a)\\1', '(?<n>a)\\k<n>', '(?=a)a', '(?!a)b', '(?<=a)b', '(?<!a)b', '(?>a+)b', 'a++b']) {
+      expect(() => compilePattern({ name: 'x', regex })).toThrow(expect.objectContaining({ field: 'regex' }));
+    }
+    // Nested quantifiers (catastrophic for backtracking) are fine for automata: same answers as
+    // a backtracking engine on a short input, and the long input is one linear pass (its time is
+    // in `npm run bench:pii`, not asserted here).
     const policy = withRequestAdditions(EMPTY_POLICY, [], [compilePattern({ name: 'evil', regex: '(a+)+$' })]);
-    const started = Date.now();
-    detect(`${'a'.repeat(100_000)}!`, policy, { types: ['evil'] });
-    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(detect(`${'a'.repeat(20)}!`, policy, { types: ['evil'] })).toEqual([]);
+    expect(detect(`${'a'.repeat(100_000)}!`, policy, { types: ['evil'] })).toEqual([]);
+    expect(detect('xx aaaa', policy, { types: ['evil'] })).toMatchObject([{ start: 3, end: 7, detector: 'custom:evil' }]);
   });
 
   test('overlapping findings: one per span, the higher score wins', () => {
@@ -67,7 +77,10 @@ describe('detect', () => {
   });
 });
 
-describe('1 MB of adversarial input answers in well under a second (generous bound: 5 s each)', () => {
+// Finishing at all is the assertion: a super-linear pattern on 1 MB would run for hours, far past
+// the test timeout, while the linear built-ins take milliseconds. No wall-clock bound of our own,
+// so a slow machine cannot fail it; the timings are in `npm run bench:pii`.
+describe('1 MB of adversarial input is answered', () => {
   const MB = 1024 * 1024;
   const inputs: Record<string, string> = {
     'one long word': 'a'.repeat(MB),
@@ -84,12 +97,13 @@ describe('1 MB of adversarial input answers in well under a second (generous bou
     'scheme and userinfo': 'a://b:c'.repeat(MB / 7),
     'hex groups': '12ab:'.repeat(MB / 5),
     'pem headers': '-----BEGIN '.repeat(MB / 11),
+    'capitalised words': 'Ab '.repeat(MB / 3),
+    'name cues': 'Dear Mr. '.repeat(MB / 9),
   };
   test.each(Object.keys(inputs))('%s', (name) => {
-    const started = Date.now();
-    detect(inputs[name]!, EMPTY_POLICY);
-    expect(Date.now() - started).toBeLessThan(5_000);
-  });
+    const result = detect(inputs[name]!, EMPTY_POLICY);
+    expect(result).toBeDefined();
+  }, 60_000);
 });
 
 test('JSON strings with RFC 9535 normalized paths', () => {

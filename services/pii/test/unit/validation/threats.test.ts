@@ -81,8 +81,10 @@ test('kinds and threshold filter', () => {
   expect(detectThreats("admin'--", [], 0.8)).toEqual([]);
 });
 
-test('linear on 1 MB of near-misses (generous bound)', () => {
-  const started = Date.now();
-  detectThreats(`${"ignore the ' or ".repeat(60_000)}<a ${'x'.repeat(300_000)}`);
-  expect(Date.now() - started).toBeLessThan(5_000);
-});
+// Finishing at all is the assertion: a super-linear pattern on 1 MB would run for hours, far past
+// the test timeout, while a linear one takes milliseconds. No wall-clock bound of our own, so a
+// slow machine cannot fail it; the figures are in `npm run bench:pii`.
+test('answers on 1 MB of near-misses', () => {
+  const signals = detectThreats(`${"ignore the ' or ".repeat(60_000)}<a ${'x'.repeat(300_000)}`);
+  expect(Array.isArray(signals)).toBe(true);
+}, 60_000);

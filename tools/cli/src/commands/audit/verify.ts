@@ -4,13 +4,14 @@ import { parseArgs } from 'node:util';
 import { parseTrustedKeys, TOPICS, verifyAuditLog, type AuditRecord, type AuditVerifyReport, type TrustedKeys } from '@aegis/shared/audit-integrity';
 import { EXIT, type CliIO, type Command } from '../../command.js';
 import { readEventFile, readKafkaTopic } from './audit-input.js';
+import { auditVerifyServer } from './verify-server.js';
 
 // `aegis audit verify`: checks the audit hash chains and signed checkpoints
 // (docs/events.md, "Tamper evidence").
 
 export const PUBLIC_KEYS_VARIABLE = 'AEGIS_AUDIT_PUBLIC_KEYS';
 
-const HELP = `Usage: aegis audit verify [options] (--brokers <list> | --file <path>)
+const HELP = `Usage: aegis audit verify [options] (--brokers <list> | --file <path> | --server)
 
 Verifies the audit stream's hash chains and Ed25519-signed checkpoints: reports
 altered, missing (dropped or truncated), reordered, duplicated events, broken
@@ -27,6 +28,8 @@ Input (one of):
   --max-events <n>     Read at most n messages
   --file <path>        Events from a file: canonical JSON, one per line, or
                        size-delimited binary Events
+  --server             Ask the audit sink to verify what it stored (its own options
+                       and connection flags: see below)
 
 Keys:
   --keys <file>        Trusted public keys: base64 SPKI DER (one per line) or PEM
@@ -39,7 +42,10 @@ Output:
 
 Exit codes: 0 verified, 1 a violation was found (or an unsigned tail with
             --require-signed), 2 invalid input, 3 Kafka could not be read.
-`;
+
+With --server:
+
+${auditVerifyServer.help}`;
 
 interface Options {
   file?: string;
@@ -58,6 +64,8 @@ export const auditVerify: Command = {
   summary: 'Verify audit hash chains and signed checkpoints',
   help: HELP,
   async run(args, io) {
+    // The sink verifies with the keys it trusts: none of the local input or key options apply.
+    if (args.includes('--server')) return auditVerifyServer.run(args, io);
     const opts = parseOptions(args, io);
     if (typeof opts === 'string') {
       io.stderr.write(`aegis audit verify: ${opts}\n\n${HELP}`);

@@ -8,7 +8,8 @@ import { parsePolicyTestFile, type PolicyFileProblem, type PolicyTestFile } from
 
 const TEST_FILE = /\.ya?ml$/;
 
-export async function loadTestFiles(paths: readonly string[], cwd: string): Promise<{ files: PolicyTestFile[]; problems: PolicyFileProblem[] }> {
+/** `pattern`: the file names read inside directories (`policies apply` reads .json too). */
+export async function loadTestFiles(paths: readonly string[], cwd: string, pattern: RegExp = TEST_FILE): Promise<{ files: PolicyTestFile[]; problems: PolicyFileProblem[] }> {
   const problems: PolicyFileProblem[] = [];
   const found = new Set<string>();
   for (const path of paths) {
@@ -16,8 +17,8 @@ export async function loadTestFiles(paths: readonly string[], cwd: string): Prom
     const info = await stat(absolute).catch(() => undefined);
     if (info === undefined) problems.push({ file: path, message: 'no such file or directory' });
     else if (info.isDirectory()) {
-      const inside = await yamlFilesUnder(absolute);
-      if (inside.length === 0) problems.push({ file: path, message: 'the directory holds no .yaml or .yml files' });
+      const inside = await filesUnder(absolute, pattern);
+      if (inside.length === 0) problems.push({ file: path, message: `the directory holds no ${pattern === TEST_FILE ? '.yaml or .yml' : '.yaml, .yml or .json'} files` });
       inside.forEach((f) => found.add(f));
     } else found.add(absolute);
   }
@@ -33,13 +34,13 @@ export async function loadTestFiles(paths: readonly string[], cwd: string): Prom
   return { files, problems };
 }
 
-async function yamlFilesUnder(dir: string): Promise<string[]> {
+async function filesUnder(dir: string, pattern: RegExp): Promise<string[]> {
   const out: string[] = [];
   for (const entry of await readdir(dir, { withFileTypes: true })) {
     if (entry.name.startsWith('.') || entry.name === 'node_modules') continue;
     const path = join(dir, entry.name);
-    if (entry.isDirectory()) out.push(...(await yamlFilesUnder(path)));
-    else if (entry.isFile() && TEST_FILE.test(entry.name)) out.push(path);
+    if (entry.isDirectory()) out.push(...(await filesUnder(path, pattern)));
+    else if (entry.isFile() && pattern.test(entry.name)) out.push(path);
   }
   return out;
 }

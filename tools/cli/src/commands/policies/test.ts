@@ -25,6 +25,7 @@ Options:
   --json               Print the results (or the input errors) as JSON on stdout
   --server <url>       Run on a policy service (RunPolicyTests): the tenant's stored
                        roles and policies take part, with the files' drafts laid over them
+                       (--policy-url is the same flag, as in the other commands)
   --tenant <id>        The tenant (overrides the files' \`tenant:\`)
   --api-key-file <f>   With --server: read the API key from this file
                        (default: the ${API_KEY_VARIABLE} environment variable)
@@ -74,12 +75,15 @@ function parseOptions(args: readonly string[]): Options | string {
       options: {
         json: { type: 'boolean', default: false },
         server: { type: 'string' },
+        'policy-url': { type: 'string' },
         tenant: { type: 'string' },
         'api-key-file': { type: 'string' },
         'ignore-stored': { type: 'boolean', default: false },
       },
     });
     if (positionals.length === 0) return 'name at least one test file or directory';
+    if (values.server !== undefined && values['policy-url'] !== undefined) return '--server and --policy-url are the same option: give one';
+    values.server ??= values['policy-url'];
     if (values.server === undefined && (values['api-key-file'] !== undefined || values['ignore-stored'])) {
       return '--api-key-file and --ignore-stored need --server';
     }

@@ -1,6 +1,6 @@
 import { hasContext } from '../context.js';
 import type { Candidate, Recognizer } from '../finding.js';
-import { forEachRun, isTokenChar, matchesWithin } from '../scan.js';
+import { forEachRun, isTokenChar } from '../scan.js';
 import { aegisApiKeyValid, githubTokenValid, jwtHeaderValid, shannonEntropy } from '../validators.js';
 import { privateKeyBlocks } from './private-key.js';
 
@@ -14,6 +14,8 @@ interface SecretFormat {
    */
   inTokenRun?: boolean;
   pattern: RegExp;
+  /** In-run formats: the first characters a match can start with (every match starts with one of them). */
+  first?: string;
   score: number;
   /** Further check on the matched text; false drops the match. */
   check?: (value: string) => boolean | number;
@@ -21,22 +23,23 @@ interface SecretFormat {
 
 // Known formats, each anchored on a distinctive prefix and bounded, so each is linear.
 const FORMATS: readonly SecretFormat[] = [
-  { name: 'aws_access_key', inTokenRun: true, marker: 'A', pattern: /(?<![A-Za-z0-9])(?:AKIA|ASIA|ABIA|ACCA|AIDA|AROA|AIPA|ANPA|ANVA|APKA)[A-Z2-7]{16}(?![A-Za-z0-9])/g, score: 0.95 },
-  { name: 'github_token', inTokenRun: true, marker: 'gh', pattern: /(?<![A-Za-z0-9_])gh[pousr]_[A-Za-z0-9]{36}(?![A-Za-z0-9_])/g, score: 0.9, check: (v) => (githubTokenValid(v) ? 0.99 : 0.9) },
-  { name: 'github_pat', inTokenRun: true, marker: 'github_pat_', pattern: /(?<![A-Za-z0-9_])github_pat_[A-Za-z0-9_]{82}(?![A-Za-z0-9_])/g, score: 0.99 },
-  { name: 'slack_token', inTokenRun: true, marker: 'xox', pattern: /(?<![A-Za-z0-9-])xox[abposr]-[A-Za-z0-9-]{10,250}(?![A-Za-z0-9-])/g, score: 0.95 },
+  { name: 'aws_access_key', inTokenRun: true, marker: 'A', first: 'A', pattern: /(?<![A-Za-z0-9])(?:AKIA|ASIA|ABIA|ACCA|AIDA|AROA|AIPA|ANPA|ANVA|APKA)[A-Z2-7]{16}(?![A-Za-z0-9])/g, score: 0.95 },
+  { name: 'github_token', inTokenRun: true, marker: 'gh', first: 'g', pattern: /(?<![A-Za-z0-9_])gh[pousr]_[A-Za-z0-9]{36}(?![A-Za-z0-9_])/g, score: 0.9, check: (v) => (githubTokenValid(v) ? 0.99 : 0.9) },
+  { name: 'github_pat', inTokenRun: true, marker: 'github_pat_', first: 'g', pattern: /(?<![A-Za-z0-9_])github_pat_[A-Za-z0-9_]{82}(?![A-Za-z0-9_])/g, score: 0.99 },
+  { name: 'slack_token', inTokenRun: true, marker: 'xox', first: 'x', pattern: /(?<![A-Za-z0-9-])xox[abposr]-[A-Za-z0-9-]{10,250}(?![A-Za-z0-9-])/g, score: 0.95 },
   { name: 'slack_webhook', marker: 'hooks.slack.com', pattern: /https:\/\/hooks\.slack\.com\/services\/T[A-Z0-9]{6,12}\/B[A-Z0-9]{6,12}\/[A-Za-z0-9]{20,32}/g, score: 0.99 },
-  { name: 'stripe_key', inTokenRun: true, marker: 'k_', pattern: /(?<![A-Za-z0-9_])(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{16,247}(?![A-Za-z0-9_])/g, score: 0.95 },
+  { name: 'stripe_key', inTokenRun: true, marker: 'k_', first: 'sr', pattern: /(?<![A-Za-z0-9_])(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{16,247}(?![A-Za-z0-9_])/g, score: 0.95 },
   {
     name: 'openai_key',
     inTokenRun: true,
     marker: 'sk-',
+    first: 's',
     pattern: /(?<![A-Za-z0-9_-])sk-(?:proj-|svcacct-|admin-|ant-[a-z0-9]{2,10}-)?[A-Za-z0-9_-]{20,250}(?![A-Za-z0-9_-])/g,
     score: 0.9,
     // "sk-" starts ordinary words too ("sk-learn"); a key mixes cases and digits.
     check: (v) => (v.includes('T3BlbkFJ') ? 0.99 : /[0-9]/.test(v) && /[a-z]/.test(v) && /[A-Z]/.test(v)),
   },
-  { name: 'google_api_key', inTokenRun: true, marker: 'AIza', pattern: /(?<![A-Za-z0-9_-])AIza[0-9A-Za-z_-]{35}(?![A-Za-z0-9_-])/g, score: 0.95 },
+  { name: 'google_api_key', inTokenRun: true, marker: 'AIza', first: 'A', pattern: /(?<![A-Za-z0-9_-])AIza[0-9A-Za-z_-]{35}(?![A-Za-z0-9_-])/g, score: 0.95 },
   {
     name: 'jwt',
     marker: 'eyJ',
@@ -45,7 +48,7 @@ const FORMATS: readonly SecretFormat[] = [
     check: (v) => jwtHeaderValid(v.slice(0, v.indexOf('.'))),
   },
   // Our own keys carry a CRC32: only a real one (or a perfect forgery) passes.
-  { name: 'aegis_api_key', inTokenRun: true, marker: '_', pattern: /(?<![A-Za-z0-9_])[a-z][a-z0-9]{1,15}_[a-z][a-z0-9]{1,15}_[0-9A-Za-z]{38}(?![A-Za-z0-9_])/g, score: 0.99, check: aegisApiKeyValid },
+  { name: 'aegis_api_key', inTokenRun: true, marker: '_', first: 'abcdefghijklmnopqrstuvwxyz', pattern: /(?<![A-Za-z0-9_])[a-z][a-z0-9]{1,15}_[a-z][a-z0-9]{1,15}_[0-9A-Za-z]{38}(?![A-Za-z0-9_])/g, score: 0.99, check: aegisApiKeyValid },
 ];
 
 // A random-looking token is a secret only when a word like "key" or "token" stands near it.
@@ -58,28 +61,64 @@ const MIN_RUN = 15;
 const MIN_TOKEN = 20;
 const MAX_TOKEN = 256;
 const EQUALS = 61;
-// Known formats need one character either side for their lookbehind and lookahead.
-const MARGIN = 1;
+
+// In-run formats by the character code a match starts with, as sticky copies of their patterns.
+// Every in-run pattern's lookbehind refuses a letter or digit before the match, so inside a run a
+// match can only start at the run's start or right after one of + / _ -: only those "segment
+// starts" whose first character fits are tried, instead of each pattern over each whole run.
+const IN_RUN = FORMATS.map((format, index) => ({ format, index, sticky: new RegExp(format.pattern.source, 'y') })).filter((f) => f.format.inTokenRun === true);
+// Indexed by character code (all first characters are ASCII).
+const BY_FIRST: (typeof IN_RUN | undefined)[] = new Array(128).fill(undefined);
+for (const entry of IN_RUN) {
+  for (const ch of entry.format.first ?? '') {
+    const code = ch.charCodeAt(0);
+    BY_FIRST[code] = [...(BY_FIRST[code] ?? []), entry];
+  }
+}
 
 export const apiKeyRecognizer: Recognizer = {
   type: 'api_key',
   find(text, options) {
-    const out: Candidate[] = [];
     const runs: number[] = [];
     forEachRun(text, isTokenChar, MIN_RUN, (start, end) => runs.push(start, end));
-    for (const format of FORMATS) {
-      const add = (index: number, value: string) => {
-        const verdict = format.check?.(value) ?? true;
-        if (verdict === false) return;
-        const score = typeof verdict === 'number' ? verdict : format.score;
-        out.push({ type: 'api_key', start: index, end: index + value.length, score, detector: format.name });
-      };
-      if (format.inTokenRun === true) {
-        for (let r = 0; r < runs.length; r += 2) matchesWithin(text, format.pattern, runs[r]!, runs[r + 1]!, MARGIN, add);
-      } else if (text.includes(format.marker)) {
-        for (const m of text.matchAll(format.pattern)) add(m.index, m[0]);
+    // One list per format (made on its first match), joined in FORMATS order, so candidates come
+    // out as with one pass per format.
+    const perFormat: (Candidate[] | undefined)[] = new Array(FORMATS.length);
+    const add = (f: number, index: number, value: string) => {
+      const format = FORMATS[f]!;
+      const verdict = format.check?.(value) ?? true;
+      if (verdict === false) return;
+      const score = typeof verdict === 'number' ? verdict : format.score;
+      (perFormat[f] ??= []).push({ type: 'api_key', start: index, end: index + value.length, score, detector: format.name });
+    };
+    // Where each in-run format may match next (a global pattern resumes after its last match).
+    const resume = new Array<number>(FORMATS.length).fill(0);
+    for (let r = 0; r < runs.length; r += 2) {
+      const end = runs[r + 1]!;
+      for (let p = runs[r]!; p < end; p++) {
+        if (p !== runs[r] && !isSegmentBreak(text.charCodeAt(p - 1))) continue;
+        const code = text.charCodeAt(p);
+        const candidates = code < 128 ? BY_FIRST[code] : undefined;
+        if (candidates === undefined) continue;
+        for (const { index, sticky } of candidates) {
+          if (p < resume[index]!) continue;
+          sticky.lastIndex = p;
+          const m = sticky.exec(text);
+          if (m === null) continue;
+          resume[index] = p + m[0].length;
+          add(index, p, m[0]);
+        }
       }
     }
+    for (let f = 0; f < FORMATS.length; f++) {
+      const format = FORMATS[f]!;
+      if (format.inTokenRun !== true && text.includes(format.marker)) {
+        format.pattern.lastIndex = 0;
+        for (let m = format.pattern.exec(text); m !== null; m = format.pattern.exec(text)) add(f, m.index, m[0]);
+      }
+    }
+    const out: Candidate[] = [];
+    for (const list of perFormat) if (list !== undefined) for (const c of list) out.push(c);
     for (const block of privateKeyBlocks(text)) out.push({ type: 'api_key', ...block, score: 0.99, detector: 'pem_private_key' });
     // The random-token pattern /(?<![A-Za-z0-9+/_-])[A-Za-z0-9+/_-]{20,256}={0,2}(?![A-Za-z0-9+/=_-])/
     // can only match a whole run of token characters (20-256 long) and at most two "=" after it.
@@ -110,4 +149,9 @@ function looksRandom(value: string): boolean {
   const segments = value.split(/[-_]/);
   if (segments.length > 2 && segments.every((s) => s.length < 12)) return false;
   return shannonEntropy(value) >= 3.6;
+}
+
+/** + / _ - : token characters after which an in-run format may start. */
+function isSegmentBreak(c: number): boolean {
+  return c === 43 || c === 47 || c === 95 || c === 45;
 }

@@ -10,7 +10,8 @@ export const creditCardRecognizer: Recognizer = {
   type: 'credit_card',
   find(text) {
     const out: Candidate[] = [];
-    for (const m of text.matchAll(CARD)) {
+    CARD.lastIndex = 0;
+    for (let m = CARD.exec(text); m !== null; m = CARD.exec(text)) {
       const value = m[0];
       if (!groupedLikeACard(value)) continue;
       const digits = value.replace(/[ -]/g, '');

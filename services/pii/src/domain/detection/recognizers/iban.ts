@@ -8,7 +8,8 @@ export const ibanRecognizer: Recognizer = {
   type: 'iban',
   find(text) {
     const out: Candidate[] = [];
-    for (const m of text.matchAll(IBAN)) {
+    IBAN.lastIndex = 0;
+    for (let m = IBAN.exec(text); m !== null; m = IBAN.exec(text)) {
       if (!ibanValid(m[0].replace(/ /g, ''))) continue;
       out.push({ type: 'iban', start: m.index, end: m.index + m[0].length, score: 0.95, detector: 'mod97' });
     }

@@ -16,7 +16,8 @@ export const ipAddressRecognizer: Recognizer = {
   find(text) {
     const out: Candidate[] = [];
     if (text.includes('.')) {
-      for (const m of text.matchAll(IPV4)) {
+      IPV4.lastIndex = 0;
+      for (let m = IPV4.exec(text); m !== null; m = IPV4.exec(text)) {
         const value = m[0];
         if (!ipv4Valid(value)) continue;
         const end = m.index + value.length;

@@ -1,6 +1,6 @@
 import type { Candidate, Recognizer } from '../finding.js';
 import { hasContext } from '../context.js';
-import { parsePhoneNumber } from '../phone-numbers.js';
+import { checkPhoneNumber } from '../phone-numbers.js';
 
 // Candidates are digit groups with single separators (no two ways to split a run, so the
 // pattern cannot backtrack badly); libphonenumber then decides. A number written with a country
@@ -18,7 +18,8 @@ export const phoneRecognizer: Recognizer = {
   find(text, options) {
     const out: Candidate[] = [];
     const nanp = options.defaultRegion === 'US' || options.defaultRegion === 'CA';
-    for (const m of text.matchAll(CANDIDATE)) {
+    CANDIDATE.lastIndex = 0;
+    for (let m = CANDIDATE.exec(text); m !== null; m = CANDIDATE.exec(text)) {
       const value = m[0];
       const digits = countDigits(value);
       if (digits < 7 || digits > 17 || DATE_LIKE.test(value)) continue;
@@ -30,12 +31,12 @@ export const phoneRecognizer: Recognizer = {
       // Bare digits score at most BARE_SCORE without a context word: when that cannot reach the
       // threshold, look for the word first and skip libphonenumber (the costly part) without it.
       if (!formatted && options.minScore !== undefined && options.minScore > BARE_SCORE && !hasContext(text, m.index, m.index + value.length, CONTEXT)) continue;
-      const parsed = parsePhoneNumber(value, options.defaultRegion);
-      if (parsed === undefined) continue;
+      const checked = checkPhoneNumber(value, options.defaultRegion);
+      if (checked === undefined) continue;
       let score: number;
       let detector = 'libphonenumber';
-      if (parsed.isValid()) score = formatted ? 0.8 : BARE_SCORE;
-      else if (parsed.isPossible() && NANP_LAYOUT.test(value)) {
+      if (checked.valid) score = formatted ? 0.8 : BARE_SCORE;
+      else if (checked.possible && NANP_LAYOUT.test(value)) {
         // "555-123-4567": not an assigned range, but written as a phone number.
         score = 0.5;
         detector = 'libphonenumber:possible';

@@ -8,7 +8,8 @@ export const ssnRecognizer: Recognizer = {
   type: 'ssn',
   find(text) {
     const out: Candidate[] = [];
-    for (const m of text.matchAll(SSN)) {
+    SSN.lastIndex = 0;
+    for (let m = SSN.exec(text); m !== null; m = SSN.exec(text)) {
       const [value, area = '', separator = '', group = '', serial = ''] = m;
       if (!ssnValid(area, group, serial)) continue;
       // "123-45-6789" is an SSN's own layout; nine bare digits could be anything.

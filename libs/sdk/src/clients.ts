@@ -1,0 +1,193 @@
+import { createClient, type Client, type Interceptor, type Transport } from '@connectrpc/connect';
+import { createConnectTransport, createGrpcTransport, Http2SessionManager } from '@connectrpc/connect-node';
+import { ApiKeyService } from '@aegis/proto/aegis/auth/v1/api_key_service_pb.js';
+import { IdentityProviderService } from '@aegis/proto/aegis/auth/v1/identity_provider_service_pb.js';
+import { SessionService } from '@aegis/proto/aegis/auth/v1/session_service_pb.js';
+import { TenantService } from '@aegis/proto/aegis/auth/v1/tenant_service_pb.js';
+import { TokenService } from '@aegis/proto/aegis/auth/v1/token_service_pb.js';
+import { UserService } from '@aegis/proto/aegis/auth/v1/user_service_pb.js';
+import { CostAlertService } from '@aegis/proto/aegis/billing/v1/alert_service_pb.js';
+import { BudgetService } from '@aegis/proto/aegis/billing/v1/budget_service_pb.js';
+import { EstimationService } from '@aegis/proto/aegis/billing/v1/estimation_service_pb.js';
+import { PriceService } from '@aegis/proto/aegis/billing/v1/price_service_pb.js';
+import { ReservationService } from '@aegis/proto/aegis/billing/v1/reservation_service_pb.js';
+import { UsageService } from '@aegis/proto/aegis/billing/v1/usage_service_pb.js';
+import { DlpService } from '@aegis/proto/aegis/pii/v1/dlp_service_pb.js';
+import { InputValidationService } from '@aegis/proto/aegis/pii/v1/input_validation_service_pb.js';
+import { PiiService } from '@aegis/proto/aegis/pii/v1/pii_service_pb.js';
+import { DecisionService } from '@aegis/proto/aegis/policy/v1/decision_service_pb.js';
+import { PolicyService } from '@aegis/proto/aegis/policy/v1/policy_service_pb.js';
+import { PolicyTestService } from '@aegis/proto/aegis/policy/v1/policy_test_service_pb.js';
+import { RoleService } from '@aegis/proto/aegis/policy/v1/role_service_pb.js';
+import { LeaseService } from '@aegis/proto/aegis/ratelimit/v1/lease_service_pb.js';
+import { LimitConfigService } from '@aegis/proto/aegis/ratelimit/v1/limit_config_service_pb.js';
+import { RateLimitService } from '@aegis/proto/aegis/ratelimit/v1/rate_limit_service_pb.js';
+import { Health } from '@aegis/proto/grpc/health/v1/health_pb.js';
+import { serviceCredentialInterceptor } from './transport/credential.js';
+import { DEFAULT_RETRY, retryInterceptor, type RetryPolicy, type RetrySafety, aegisRetrySafety } from './transport/retry.js';
+import { clientTracingInterceptor } from './transport/tracing.js';
+
+export type AegisServiceName = 'auth' | 'policy' | 'ratelimit' | 'pii' | 'billing';
+const SERVICE_NAMES: readonly AegisServiceName[] = ['auth', 'policy', 'ratelimit', 'pii', 'billing'];
+
+export interface AegisClientOptions {
+  /**
+   * Where each service listens, e.g. `{ auth: 'http://auth:8081', ... }`; or one URL for all
+   * five when a gateway routes by RPC path.
+   */
+  urls: Record<AegisServiceName, string> | string;
+  /** The platform service's own API key, sent on every call. */
+  apiKey: string;
+  /** Wire protocol (default `connect`); both run over HTTP/2 unless `httpVersion` says 1.1. */
+  protocol?: 'connect' | 'grpc';
+  /** Default `2` (one multiplexed connection per service); `1.1` only for the Connect protocol. */
+  httpVersion?: '2' | '1.1';
+  /** Deadline of each call unless the call sets its own `timeoutMs` (default 2000 ms). */
+  timeoutMs?: number;
+  /** Retries of Unavailable (default 3 attempts, 25 ms doubling up to 500 ms, full jitter). */
+  retry?: Partial<RetryPolicy>;
+  /** Which calls may be repeated (default: the contract's idempotent and read-only RPCs, see docs/sdk.md). */
+  retrySafety?: RetrySafety;
+  /** W3C trace propagation through @opentelemetry/api (default true). */
+  tracing?: boolean;
+  /** Further interceptors, run after tracing and before retries. */
+  interceptors?: Interceptor[];
+  /**
+   * Replaces the network transport, e.g. `(s, options) => createRouterTransport(routes, { transport: options })`
+   * in tests; it must apply `options` (interceptors for tracing, credential and retries; the deadline).
+   */
+  transport?: (service: AegisServiceName, options: { interceptors: Interceptor[]; defaultTimeoutMs: number }) => Transport;
+}
+
+export interface AuthClients {
+  apiKeys: Client<typeof ApiKeyService>;
+  tokens: Client<typeof TokenService>;
+  users: Client<typeof UserService>;
+  tenants: Client<typeof TenantService>;
+  sessions: Client<typeof SessionService>;
+  identityProviders: Client<typeof IdentityProviderService>;
+}
+
+export interface PolicyClients {
+  decisions: Client<typeof DecisionService>;
+  policies: Client<typeof PolicyService>;
+  roles: Client<typeof RoleService>;
+  tests: Client<typeof PolicyTestService>;
+}
+
+export interface RatelimitClients {
+  limits: Client<typeof RateLimitService>;
+  leases: Client<typeof LeaseService>;
+  config: Client<typeof LimitConfigService>;
+}
+
+export interface PiiClients {
+  pii: Client<typeof PiiService>;
+  dlp: Client<typeof DlpService>;
+  inputValidation: Client<typeof InputValidationService>;
+}
+
+export interface BillingClients {
+  estimation: Client<typeof EstimationService>;
+  reservations: Client<typeof ReservationService>;
+  usage: Client<typeof UsageService>;
+  budgets: Client<typeof BudgetService>;
+  prices: Client<typeof PriceService>;
+  alerts: Client<typeof CostAlertService>;
+}
+
+/** Typed clients of the five services, sharing connections, deadlines, retries, tracing and the credential. */
+export interface AegisClients {
+  auth: AuthClients;
+  policy: PolicyClients;
+  ratelimit: RatelimitClients;
+  pii: PiiClients;
+  billing: BillingClients;
+  /** grpc.health.v1 of each service. */
+  health: Record<AegisServiceName, Client<typeof Health>>;
+  /** Closes the HTTP/2 connections; calls after this fail. */
+  close(): void;
+}
+
+function urlOf(urls: AegisClientOptions['urls'], service: AegisServiceName): string {
+  const url = typeof urls === 'string' ? urls : urls[service];
+  if (typeof url !== 'string' || !/^https?:\/\//.test(url)) throw new Error(`@aegis/sdk: no http(s) URL for the ${service} service`);
+  return url.replace(/\/+$/, '');
+}
+
+export function createAegisClients(opts: AegisClientOptions): AegisClients {
+  if (typeof opts.apiKey !== 'string' || opts.apiKey.trim() === '') throw new Error('@aegis/sdk: apiKey (the platform service\'s own API key) is required');
+  const protocol = opts.protocol ?? 'connect';
+  const httpVersion = opts.httpVersion ?? '2';
+  if (protocol === 'grpc' && httpVersion !== '2') throw new Error('@aegis/sdk: gRPC needs HTTP/2');
+  const timeoutMs = opts.timeoutMs ?? 2000;
+  // Order: tracing outermost (one span per logical call, retries inside it), retries innermost
+  // after the credential, so each attempt carries the same headers.
+  const interceptors: Interceptor[] = [
+    ...(opts.tracing === false ? [] : [clientTracingInterceptor(protocol === 'grpc' ? 'grpc' : 'connect_rpc')]),
+    ...(opts.interceptors ?? []),
+    serviceCredentialInterceptor(opts.apiKey.trim()),
+    retryInterceptor({ ...DEFAULT_RETRY, ...opts.retry }, opts.retrySafety ?? aegisRetrySafety),
+  ];
+  const sessions = new Map<string, Http2SessionManager>();
+  const transports = new Map<string, Transport>();
+  const transportFor = (service: AegisServiceName): Transport => {
+    if (opts.transport !== undefined) return opts.transport(service, { interceptors, defaultTimeoutMs: timeoutMs });
+    const baseUrl = urlOf(opts.urls, service);
+    let transport = transports.get(baseUrl);
+    if (transport === undefined) {
+      const common = { baseUrl, interceptors, defaultTimeoutMs: timeoutMs };
+      if (httpVersion === '2') {
+        const sessionManager = new Http2SessionManager(baseUrl);
+        sessions.set(baseUrl, sessionManager);
+        transport = protocol === 'grpc'
+          ? createGrpcTransport({ ...common, sessionManager })
+          : createConnectTransport({ ...common, httpVersion: '2', sessionManager });
+      } else {
+        transport = createConnectTransport({ ...common, httpVersion: '1.1' });
+      }
+      transports.set(baseUrl, transport);
+    }
+    return transport;
+  };
+  const t = Object.fromEntries(SERVICE_NAMES.map((s) => [s, transportFor(s)])) as Record<AegisServiceName, Transport>;
+  return {
+    auth: {
+      apiKeys: createClient(ApiKeyService, t.auth),
+      tokens: createClient(TokenService, t.auth),
+      users: createClient(UserService, t.auth),
+      tenants: createClient(TenantService, t.auth),
+      sessions: createClient(SessionService, t.auth),
+      identityProviders: createClient(IdentityProviderService, t.auth),
+    },
+    policy: {
+      decisions: createClient(DecisionService, t.policy),
+      policies: createClient(PolicyService, t.policy),
+      roles: createClient(RoleService, t.policy),
+      tests: createClient(PolicyTestService, t.policy),
+    },
+    ratelimit: {
+      limits: createClient(RateLimitService, t.ratelimit),
+      leases: createClient(LeaseService, t.ratelimit),
+      config: createClient(LimitConfigService, t.ratelimit),
+    },
+    pii: {
+      pii: createClient(PiiService, t.pii),
+      dlp: createClient(DlpService, t.pii),
+      inputValidation: createClient(InputValidationService, t.pii),
+    },
+    billing: {
+      estimation: createClient(EstimationService, t.billing),
+      reservations: createClient(ReservationService, t.billing),
+      usage: createClient(UsageService, t.billing),
+      budgets: createClient(BudgetService, t.billing),
+      prices: createClient(PriceService, t.billing),
+      alerts: createClient(CostAlertService, t.billing),
+    },
+    health: Object.fromEntries(SERVICE_NAMES.map((s) => [s, createClient(Health, t[s])])) as Record<AegisServiceName, Client<typeof Health>>,
+    close() {
+      for (const session of sessions.values()) session.abort();
+      sessions.clear();
+    },
+  };
+}

@@ -1,0 +1,179 @@
+import { randomUUID } from 'node:crypto';
+import { SpanStatusCode, trace } from '@opentelemetry/api';
+import type { Reservation } from '@aegis/proto/aegis/billing/v1/budget_pb.js';
+import type { AuditEvent } from '@aegis/proto/aegis/events/v1/audit_event_pb.js';
+import type { AegisClients } from '../clients.js';
+import { acquireSlot, admit, type ExecutionSlot, type RateLimitRule } from './admission.js';
+import { authenticate } from './authenticate.js';
+import { authorize } from './authorize.js';
+import { commit, estimate, release, reserve, tokenUsage } from './budget.js';
+import { msOf, toBigInt, type CallOptions } from './call-options.js';
+import { textOf } from './content.js';
+import { scan } from './dlp.js';
+import { GuardRefusal, PermissionDeniedError, atStep } from './errors.js';
+import { executionRecord } from './execution-record.js';
+import type { GuardRequest, GuardResult, GuardRunContext, RunResult, ScanSummary } from './types.js';
+
+export interface GuardOptions {
+  /** Completion tokens reserved when a request gives no maxOutputTokens (default 1024). */
+  defaultCompletionTokens?: number;
+  /** The rate limit rule (default: the credential's tier, cost 1 per request); false skips the step. */
+  rateLimit?: RateLimitRule | false;
+  /** Enforce the role's max_concurrent_executions with ratelimit leases (default true). */
+  concurrency?: boolean;
+  /** Lifetime of a budget hold that is never settled, e.g. the process died mid-run (default 5 min). */
+  reservationTtlMs?: number;
+  /**
+   * Receives the `agent.execution` audit record of every completed run, for the platform to
+   * publish (Aegis has no RPC that appends audit events). Awaited; a throw goes to onHookError.
+   */
+  onExecution?: (record: AuditEvent, result: GuardResult) => void | Promise<void>;
+  /** Errors of onExecution (default: ignored, the run has already been billed). */
+  onHookError?: (err: unknown) => void;
+}
+
+/** The agent run guard protects. */
+export type GuardRun = (ctx: GuardRunContext) => Promise<RunResult>;
+
+/** `guard(request, run)`: every check before, `run`, every check after; see docs/sdk.md. */
+export type Guard = (request: GuardRequest, run: GuardRun) => Promise<GuardResult>;
+
+const DEFAULT_COMPLETION_TOKENS = 1024;
+const DEFAULT_RESERVATION_TTL_MS = 5 * 60_000;
+const tracer = trace.getTracer('@aegis/sdk');
+
+function requireText(value: string | undefined, what: string): void {
+  if (typeof value !== 'string' || value.trim() === '') throw new TypeError(`@aegis/sdk guard: ${what} is required`);
+}
+
+function runSignal(request: GuardRequest, maxExecutionMs: number | undefined): AbortSignal {
+  const signals = [
+    ...(request.signal !== undefined ? [request.signal] : []),
+    ...(maxExecutionMs !== undefined && maxExecutionMs > 0 ? [AbortSignal.timeout(maxExecutionMs)] : []),
+  ];
+  return signals.length === 0 ? new AbortController().signal : signals.length === 1 ? signals[0]! : AbortSignal.any(signals);
+}
+
+/**
+ * Builds `guard`: authenticate -> authorize (model included; the cost estimate beside it) -> rate
+ * limit -> concurrency slot -> reserve the estimate and scan the input (together) -> run -> scan
+ * the output and commit the actual usage (together) -> execution record. Refusals are
+ * GuardRefusal subclasses; a service that cannot answer is a GuardServiceError (fail closed). The hold is released and the slot freed whenever the run
+ * does not complete: `run` throws, or a step after the reservation refuses or fails.
+ */
+export function createGuard(clients: AegisClients, options: GuardOptions = {}): Guard {
+  const completionDefault = BigInt(options.defaultCompletionTokens ?? DEFAULT_COMPLETION_TOKENS);
+  const rule = options.rateLimit === false ? undefined : (options.rateLimit ?? {});
+  const reservationTtlMs = options.reservationTtlMs ?? DEFAULT_RESERVATION_TTL_MS;
+
+  // Output tokens of a run that reported none. If billing cannot count them, the reserved
+  // estimate is booked instead (flagged estimated either way): losing the usage is worse.
+  async function countedTokens(tenantId: string, model: { provider: string; model: string }, output: RunResult['output'], reserved: bigint): Promise<bigint> {
+    try {
+      return (await clients.billing.estimation.estimateTokens({ tenantId, provider: model.provider, model: model.model, text: textOf(output) })).tokens;
+    } catch {
+      return reserved;
+    }
+  }
+
+  async function guarded(request: GuardRequest, run: GuardRun): Promise<GuardResult> {
+    requireText(request.action, 'action');
+    requireText(request.resource?.kind, 'resource.kind');
+    requireText(request.model?.provider, 'model.provider');
+    requireText(request.model?.model, 'model.model');
+    const started = performance.now();
+    const requestId = request.requestId ?? randomUUID();
+    const call: CallOptions = request.signal !== undefined ? { signal: request.signal } : {};
+    const agentId = request.agentId ?? (request.resource.kind === 'agent' ? (request.resource.id ?? '') : '');
+
+    const principal = await authenticate(clients.auth, request.credential, request.tenantId ?? '', request.clientIp ?? '', call);
+    const tenantId = principal.tenantId;
+    // The estimate is read-only: it runs beside the decision instead of after it. Its failure
+    // (an unknown model, say) is reported only if the decision allowed.
+    const estimating = estimate(clients.billing, tenantId, request.model, textOf(request.input),
+      request.promptTokens === undefined ? undefined : toBigInt(request.promptTokens), toBigInt(request.maxOutputTokens, completionDefault), call);
+    estimating.catch(() => {});
+    const decision = await authorize(clients.policy, principal, request, call);
+    const est = await estimating;
+    const limits = decision.obligations?.resourceLimits;
+    if (limits?.maxTokensPerRequest !== undefined && est.totalTokens > limits.maxTokensPerRequest) {
+      throw new PermissionDeniedError('max_tokens_per_request', `the request may use up to ${est.totalTokens} tokens; the role allows ${limits.maxTokensPerRequest} per request`, decision.permission);
+    }
+    const rateLimit = rule === undefined ? undefined : await admit(clients.ratelimit, rule, principal, est.totalTokens, call);
+
+    let slot: ExecutionSlot | undefined;
+    let reservation: Reservation | undefined;
+    let settled = false;
+    try {
+      if (options.concurrency !== false) slot = await acquireSlot(clients.ratelimit, limits, principal, requestId, call);
+      // The hold and the input scan do not depend on each other: both run at once, and both must
+      // pass before the run. Refusals are still reported in step order (budget, then DLP).
+      const [held, scanned] = await Promise.allSettled([
+        reserve(clients.billing, principal, requestId, est, reservationTtlMs, call),
+        scan(clients.pii, tenantId, request.input, 'input', call),
+      ]);
+      if (held.status === 'rejected') throw held.reason;
+      reservation = held.value;
+      if (scanned.status === 'rejected') throw scanned.reason;
+      const input = scanned.value;
+
+      const result = await run({
+        input: input.content, principal, decision, reservation, requestId,
+        signal: runSignal(request, limits?.maxExecutionTime !== undefined ? msOf(limits.maxExecutionTime) : undefined),
+      });
+      // From here the model has run, so the usage is real: the output scan and the commit run at
+      // once, and the usage is booked whatever the scan says.
+      settled = true;
+      const model = result.model ?? request.model;
+      const scanningOutput: Promise<{ ok: { content: RunResult['output']; summary: ScanSummary } } | { failed: unknown }> =
+        scan(clients.pii, tenantId, result.output, 'output', call).then((ok) => ({ ok }), (failed: unknown) => ({ failed }));
+      const estimated = result.usage === undefined;
+      const tokens = tokenUsage(result.usage ?? { promptTokens: est.promptTokens, completionTokens: await countedTokens(tenantId, model, result.output, est.completionTokens) });
+      // No signal: a client that leaves now must not keep the usage from being booked.
+      const committed = await commit(clients.billing, reservation, model, tokens, estimated, agentId, {});
+      const scannedOutput = await scanningOutput;
+      if ('failed' in scannedOutput) throw scannedOutput.failed;
+      const output = scannedOutput.ok;
+      const durationMs = performance.now() - started;
+      const dlp = { input: input.summary, output: output.summary };
+      const execution = executionRecord({
+        principal, decision, requestId, agentId, resource: request.resource, model, clientIp: request.clientIp ?? '', durationMs, tokens, cost: committed.cost, dlp,
+      });
+      const guardResult: GuardResult = {
+        output: output.content, principal, decision, requestId, reservation: committed.reservation ?? reservation,
+        tokens: { promptTokens: tokens.promptTokens, completionTokens: tokens.completionTokens, cachedPromptTokens: tokens.cachedPromptTokens, cacheWriteTokens: tokens.cacheWriteTokens, reasoningTokens: tokens.reasoningTokens },
+        estimated, cost: committed.cost ?? est.cost!, usageEventId: committed.usageEventId, dlp,
+        ...(rateLimit !== undefined ? { rateLimit } : {}), execution, durationMs,
+      };
+      if (options.onExecution !== undefined) {
+        try {
+          await options.onExecution(execution, guardResult);
+        } catch (err) {
+          options.onHookError?.(err);
+        }
+      }
+      return guardResult;
+    } catch (err) {
+      // Nothing ran (or the run failed): give the hold back. After a run the usage is real and
+      // the hold stays until committed (a failed commit leaves it to expire, never released).
+      if (reservation !== undefined && !settled) await release(clients.billing, reservation);
+      throw err;
+    } finally {
+      await slot?.release();
+    }
+  }
+
+  return (request, run) => tracer.startActiveSpan('aegis.guard', async (span) => {
+    try {
+      const result = await guarded(request, run);
+      span.setAttributes({ 'aegis.tenant_id': result.principal.tenantId, 'aegis.request_id': result.requestId });
+      return result;
+    } catch (err) {
+      if (err instanceof GuardRefusal) span.setAttributes({ 'aegis.refusal': err.kind, 'aegis.refusal_reason': err.reason });
+      else span.setStatus({ code: SpanStatusCode.ERROR });
+      throw err;
+    } finally {
+      span.end();
+    }
+  });
+}

@@ -1,0 +1,38 @@
+// @aegis/sdk: what a platform service needs to put Aegis in front of its agent runs.
+// Runtime dependencies are the generated contracts, Connect and the OpenTelemetry API only:
+// nothing of the services' own runtime (no pg, ioredis or kafkajs).
+import { createAegisClients, type AegisClientOptions, type AegisClients } from './clients.js';
+import { createGuard, type Guard, type GuardOptions } from './guard/guard.js';
+
+export * from './clients.js';
+export { DEFAULT_RETRY, aegisRetrySafety, backoffMs, retryInterceptor, type RetryPolicy, type RetrySafety } from './transport/retry.js';
+export { clientTracingInterceptor } from './transport/tracing.js';
+export { createGuard, type Guard, type GuardOptions, type GuardRun } from './guard/guard.js';
+export type { RateLimitRule } from './guard/admission.js';
+export { credentialFromHeaders } from './guard/credential.js';
+export { AGENT_EXECUTION_ACTION } from './guard/execution-record.js';
+export {
+  BudgetExceededError,
+  DlpBlockedError,
+  GuardRefusal,
+  GuardServiceError,
+  PermissionDeniedError,
+  RateLimitedError,
+  UnauthenticatedError,
+  type GuardStep,
+  type PermissionDeniedReason,
+  type UnauthenticatedReason,
+} from './guard/errors.js';
+export type { GuardContent, GuardRequest, GuardResult, GuardRunContext, RunResult, ScanSummary, TokenCounts } from './guard/types.js';
+
+export interface Aegis {
+  clients: AegisClients;
+  guard: Guard;
+  close(): void;
+}
+
+/** The clients and a guard over them, in one call. */
+export function createAegis(opts: AegisClientOptions & { guard?: GuardOptions }): Aegis {
+  const clients = createAegisClients(opts);
+  return { clients, guard: createGuard(clients, opts.guard), close: () => clients.close() };
+}
