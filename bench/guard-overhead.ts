@@ -54,7 +54,9 @@ async function startPlatform(backends: string) {
   }
   const running = await startServices([authService, policyService, ratelimitService, piiService, billingService], {
     processName: 'bench-guard',
-    telemetry: false,
+    // Off by default: the figures are the guard's own work. `--telemetry=on` runs the services as
+    // `npm start` does (OpenTelemetry's context manager installed, no exporter).
+    telemetry: process.env.BENCH_CHILD_TELEMETRY === 'on',
     logger: createLogger({ service: 'bench-guard', level: 'silent' }),
     env: { ...env, AEGIS_AUTH_PORT: '0', AEGIS_POLICY_PORT: '0', AEGIS_RATELIMIT_PORT: '0', AEGIS_PII_PORT: '0', AEGIS_BILLING_PORT: '0' },
   });
@@ -106,8 +108,9 @@ function median(values: number[]): number {
 }
 
 async function main(): Promise<void> {
-  const settings = readSettings({ rounds: 6, roundMs: 1500, warmupMs: 2000, backends: 'real', cpuProf: '', profileMs: 6000 });
+  const settings = readSettings({ rounds: 6, roundMs: 1500, warmupMs: 2000, backends: 'real', telemetry: 'off', cpuProf: '', profileMs: 6000 });
   if (settings.backends !== 'real' && settings.backends !== 'embedded') throw new Error('--backends must be real or embedded');
+  if (settings.telemetry !== 'on' && settings.telemetry !== 'off') throw new Error('--telemetry must be on or off');
   const profileDir = settings.cpuProf === '' ? undefined : settings.cpuProf;
   const childProfile = profileDir === undefined ? undefined : join(profileDir, 'guard-services.cpuprofile');
   if (profileDir !== undefined) {
@@ -115,7 +118,7 @@ async function main(): Promise<void> {
     await rm(`${childProfile}.done`, { force: true });
     await rm(`${childProfile}.sql.json`, { force: true });
   }
-  const child = await startChildServer<PlatformInfo>(fileURLToPath(import.meta.url), { args: ['--serve', settings.backends, ...(childProfile !== undefined ? [childProfile] : [])], timeoutMs: 120_000 });
+  const child = await startChildServer<PlatformInfo>(fileURLToPath(import.meta.url), { args: ['--serve', settings.backends, ...(childProfile !== undefined ? [childProfile] : [])], timeoutMs: 120_000, env: { ...process.env, BENCH_CHILD_TELEMETRY: settings.telemetry } });
   const { urls, serviceKey, userKey, backends } = child.info;
   // A rate limit that never refuses, so the bench measures the Check, not a denial.
   // Client-side time of each RPC inside guard, to show where a guarded call spends its time.

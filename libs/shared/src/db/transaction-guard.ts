@@ -1,8 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { DatabaseUsageError, type QueryResult, type SqlExecutor } from './sql-database.js';
 
-const DISABLE_WHEN_IDLE = process.env.EXPERIMENT_ALS_KEEP !== '1';
-
 interface TransactionScope {
   open: boolean;
 }
@@ -16,11 +14,6 @@ interface TransactionScope {
  */
 export class TransactionGuard {
   private readonly context = new AsyncLocalStorage<TransactionScope>();
-  // On Node 20 an enabled AsyncLocalStorage runs a hook on every promise, timer and socket
-  // callback of the process (about 13% of the services' CPU in bench:guard). It is only needed
-  // while a transaction is open, so it is disabled when the last one ends; work that outlives
-  // its transaction then sees no scope, which assertOutside treats like a closed one.
-  private open = 0;
 
   assertOutside(operation: string): void {
     if (this.context.getStore()?.open) {
@@ -33,12 +26,10 @@ export class TransactionGuard {
   /** Runs `fn` marked as inside a transaction, handing it `inner` wrapped so it refuses use after the end. */
   async run<T>(inner: SqlExecutor, fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
     const scope: TransactionScope = { open: true };
-    this.open++;
     try {
       return await this.context.run(scope, () => fn(closable(inner, scope)));
     } finally {
       scope.open = false;
-      if (--this.open === 0 && DISABLE_WHEN_IDLE) this.context.disable();
     }
   }
 }
