@@ -17,7 +17,7 @@ import { piiService } from '@aegis/pii-service';
 import { policyService } from '@aegis/policy-service';
 import { ratelimitService } from '@aegis/ratelimit-service';
 import type { Interceptor } from '@connectrpc/connect';
-import { createAegis, createAegisClients, type AegisServiceName } from '@aegis/sdk';
+import { createAegis, createAegisClients, GUARD_PERMISSIONS, type AegisServiceName } from '@aegis/sdk';
 import { BudgetEnforcement, BudgetPeriod } from '@aegis/proto/aegis/billing/v1/budget_pb.js';
 import { DlpAction } from '@aegis/proto/aegis/pii/v1/dlp_pb.js';
 import { HealthCheckResponse_ServingStatus } from '@aegis/proto/grpc/health/v1/health_pb.js';
@@ -64,8 +64,7 @@ async function startPlatform(backends: string) {
   const urls = { auth: auth!.url, policy: policy!.url, ratelimit: ratelimit!.url, pii: pii!.url, billing: billing!.url };
   const adminKey = auth!.banner.map((line) => BANNER_KEY.exec(line)?.[1]).find((k) => k !== undefined)!;
   const admin = createAegisClients({ urls, apiKey: adminKey });
-  const guardPermissions = ['decision:check', 'ratelimit:check', 'lease:acquire', 'budget:reserve', 'price:read', 'usage:record', 'pii:detect'];
-  await admin.policy.roles.createRole({ tenantId: 'default', role: { name: 'aegis_guard', permissions: guardPermissions } });
+  await admin.policy.roles.createRole({ tenantId: 'default', role: { name: 'aegis_guard', permissions: [...GUARD_PERMISSIONS] } });
   const { user: service } = await admin.auth.users.createUser({ tenantId: 'default', email: 'platform@bench.test', roles: ['aegis_guard'] });
   const serviceKey = (await admin.auth.apiKeys.createApiKey({ tenantId: 'default', userId: service!.userId, name: 'platform' })).secret;
   const tenantId = `bench-${randomBytes(3).toString('hex')}`;

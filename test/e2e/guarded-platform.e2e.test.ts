@@ -42,7 +42,7 @@ beforeAll(async () => {
   audit = auditClientFor(platform.adminKey);
 
   // The platform service: a user of the platform tenant whose only role is the guard's permissions.
-  await admin.policy.roles.createRole({ tenantId: 'default', role: { name: 'agent_gateway', permissions: GATEWAY_PERMISSIONS } });
+  await admin.policy.roles.createRole({ tenantId: 'default', role: { name: 'agent_gateway', permissions: [...GATEWAY_PERMISSIONS] } });
   const { user: serviceUser } = await admin.auth.users.createUser({ tenantId: 'default', email: 'agent-gateway@platform.test', roles: ['agent_gateway'] });
   const serviceKey = (await admin.auth.apiKeys.createApiKey({ tenantId: 'default', userId: serviceUser!.userId, name: 'agent-gateway' })).secret;
 

@@ -1,7 +1,7 @@
 import { mkdir, open, readFile, rename } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { Code, ConnectError } from '@connectrpc/connect';
-import { createAegisClients, type AegisServiceName } from '@aegis/sdk';
+import { createAegisClients, GUARD_PERMISSIONS, type AegisServiceName } from '@aegis/sdk';
 
 // The gateway's own credential for `npm start`.
 //
@@ -14,7 +14,7 @@ import { createAegisClients, type AegisServiceName } from '@aegis/sdk';
 // the same single-host arrangement as the services' development secrets.
 
 /** What a platform service calling guard needs, nothing more. */
-export const GATEWAY_PERMISSIONS = ['decision:check', 'ratelimit:check', 'lease:acquire', 'budget:reserve', 'price:read', 'usage:record', 'pii:detect'];
+export const GATEWAY_PERMISSIONS: readonly string[] = GUARD_PERMISSIONS;
 
 const ROLE = 'agent_gateway';
 const KEY_NAME = 'agent-gateway';
@@ -63,7 +63,7 @@ export async function ensureGatewayServiceKey(opts: ServiceKeyOptions): Promise<
   try {
     const tenantId = opts.tenantId;
     try {
-      await admin.policy.roles.createRole({ tenantId, role: { name: ROLE, description: 'The agent gateway: guard calls only', permissions: GATEWAY_PERMISSIONS } });
+      await admin.policy.roles.createRole({ tenantId, role: { name: ROLE, description: 'The agent gateway: guard calls only', permissions: [...GATEWAY_PERMISSIONS] } });
     } catch (err) {
       if (!isCode(err, Code.AlreadyExists)) throw err;
     }

@@ -11,6 +11,7 @@ export { createGuard, type Guard, type GuardOptions, type GuardRun } from './gua
 export type { RateLimitRule } from './guard/admission.js';
 export { credentialFromHeaders } from './guard/credential.js';
 export { AGENT_EXECUTION_ACTION } from './guard/execution-record.js';
+export { GUARD_PERMISSIONS } from './guard/permissions.js';
 export {
   BudgetExceededError,
   DlpBlockedError,

@@ -28,6 +28,7 @@ import { LedgerWriter } from './usage/ledger-writer.js';
 import { registerUsageService } from './usage/usage-handlers.js';
 
 const BUDGETS_CHANNEL = 'budgets-changed';
+const PRICES_CHANNEL = 'prices-changed';
 const ZONES_CHANNEL = 'tenant-zones-changed';
 /** Full reload of the tenant zones: heals an announcement lost while an instance was disconnected. */
 const ZONES_RELOAD_MS = 60_000;
@@ -39,7 +40,9 @@ export async function buildBilling(ctx: ServiceContext, opts: { usageTopic: stri
   const logger = ctx.logger;
   const prices = new PriceStore(ctx.db);
   await prices.seedCatalogue(config.platformTenantId, config.currency);
-  const pricer = new Pricer(prices, config.platformTenantId);
+  const pricer = new Pricer(prices, config.platformTenantId, { cacheMs: config.priceCacheMs, now });
+  const unsubscribePrices = await ctx.broadcast.subscribe(PRICES_CHANNEL, (tenantId) => pricer.invalidate(tenantId));
+  ctx.onShutdown({ name: 'billing price notices', run: () => unsubscribePrices() });
   warmEncodings(DEFAULT_CATALOGUE.map((p) => p.tokenizer));
   const budgets = new BudgetStore(ctx.db);
   // The stored tenant zones, loaded before the ledger consumer books anything.
@@ -115,7 +118,13 @@ export async function buildBilling(ctx: ServiceContext, opts: { usageTopic: stri
     routes(router) {
       registerPriceService(router, {
         store: prices, pricer, currency: config.currency, platformTenantId: config.platformTenantId, now,
-        changed: (tenantId, actor, price, verb) => ctx.publisher.publish(priceChangedEvent(tenantId, actor, price, verb)),
+        changed: async (tenantId, actor, price, verb) => {
+          // This instance forgets the old prices before answering; the others on the notice.
+          pricer.invalidate(tenantId);
+          await ctx.broadcast.publish(PRICES_CHANNEL, tenantId)
+            .catch((err: unknown) => logger.warn({ err, tenantId }, 'price change not announced; other instances see it within AEGIS_BILLING_PRICE_CACHE_MS'));
+          await ctx.publisher.publish(priceChangedEvent(tenantId, actor, price, verb));
+        },
       });
       registerEstimationService(router, { pricer, now });
       registerUsageService(router, { db: ctx.db, pricer, publisher: ctx.publisher, zones, currency: config.currency, now });

@@ -21,6 +21,8 @@ const billingEnvSchema = z.object({
   AEGIS_BILLING_LEDGER_CONCURRENCY: z.string().regex(/^([1-9]|1[0-6])$/, 'must be a whole number from 1 to 16').transform(Number).default(4),
   /** How long CheckBudget may answer from the in-memory budget state. */
   AEGIS_BILLING_CHECK_CACHE_MS: env.durationMs(250),
+  /** How long a model's prices are reused in memory by estimates and reservations (0: never); changes are announced to every instance at once. */
+  AEGIS_BILLING_PRICE_CACHE_MS: env.durationMs(5_000),
   /** How often expired reservations are released and ended periods resolve their alerts. */
   AEGIS_BILLING_SWEEP_INTERVAL_MS: env.durationMs(1_000),
   /** How often the alert outbox is polled (it is also kicked after every firing). */
@@ -48,6 +50,7 @@ export interface BillingConfig {
   ledgerBatchSize: number;
   ledgerConcurrency: number;
   checkCacheMs: number;
+  priceCacheMs: number;
   sweepIntervalMs: number;
   alertPollMs: number;
   alertMaxAttempts: number;
@@ -70,6 +73,7 @@ export function loadBillingConfig(source: EnvSource): BillingConfig {
     ledgerBatchSize: parsed.AEGIS_BILLING_LEDGER_BATCH_SIZE,
     ledgerConcurrency: parsed.AEGIS_BILLING_LEDGER_CONCURRENCY,
     checkCacheMs: parsed.AEGIS_BILLING_CHECK_CACHE_MS,
+    priceCacheMs: parsed.AEGIS_BILLING_PRICE_CACHE_MS,
     sweepIntervalMs: parsed.AEGIS_BILLING_SWEEP_INTERVAL_MS,
     alertPollMs: parsed.AEGIS_BILLING_ALERT_POLL_MS,
     alertMaxAttempts: parsed.AEGIS_BILLING_ALERT_MAX_ATTEMPTS,

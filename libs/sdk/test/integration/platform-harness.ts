@@ -15,13 +15,13 @@ import { ratelimitService } from '@aegis/ratelimit-service';
 import { RateLimitTier } from '@aegis/proto/aegis/common/v1/tier_pb.js';
 import { createLogger, startServices, type RunningServices } from '@aegis/shared';
 import { createTestDatabase, createTestRedis, requireKafka, uniqueKafkaName, type TestDatabase, type TestRedis } from '@aegis/shared/testing';
-import { createAegisClients, type AegisClients, type AegisServiceName } from '../../src/index.js';
+import { createAegisClients, GUARD_PERMISSIONS, type AegisClients, type AegisServiceName } from '../../src/index.js';
 
 const BANNER_KEY = /^\s*([a-z][a-z0-9]+_[a-z][a-z0-9]+_[0-9A-Za-z]{38})\s*$/;
 const PLATFORM_TENANT = 'default';
 
 /** What a platform service using the guard must be granted (docs/contracts.md). */
-export const GUARD_PERMISSIONS = ['decision:check', 'ratelimit:check', 'lease:acquire', 'budget:reserve', 'price:read', 'usage:record', 'pii:detect'];
+export { GUARD_PERMISSIONS };
 
 export interface RunningPlatform {
   urls: Record<AegisServiceName, string>;
@@ -77,7 +77,7 @@ export async function startPlatform(): Promise<RunningPlatform> {
   const admin = createAegisClients({ urls, apiKey: adminKey, timeoutMs: 30_000 });
 
   // The platform service: a user of the platform tenant whose only role grants the guard's permissions.
-  await admin.policy.roles.createRole({ tenantId: PLATFORM_TENANT, role: { name: 'aegis_guard', permissions: GUARD_PERMISSIONS } });
+  await admin.policy.roles.createRole({ tenantId: PLATFORM_TENANT, role: { name: 'aegis_guard', permissions: [...GUARD_PERMISSIONS] } });
   const { user: serviceUser } = await admin.auth.users.createUser({ tenantId: PLATFORM_TENANT, email: `agent-platform-${randomBytes(3).toString('hex')}@platform.test`, roles: ['aegis_guard'] });
   const serviceKey = (await admin.auth.apiKeys.createApiKey({ tenantId: PLATFORM_TENANT, userId: serviceUser!.userId, name: 'agent-platform' })).secret;
 
