@@ -1,7 +1,7 @@
 import { loadAuditSigningConfig, parseTrustedKeys, type TrustedKeys } from '@aegis/shared/audit-integrity';
 import { deadLetterTopicSpec, type EnvSource, type ServiceContext, type ServiceParts } from '@aegis/shared';
 import { startAuditConsumer } from './adapters/events/audit-consumer.js';
-import { DeadLetterOutbox } from './adapters/events/dead-letter-outbox.js';
+import { auditDeadLetters } from './adapters/events/dead-letter-outbox.js';
 import { AuditStore } from './adapters/postgres/audit-store.js';
 import { StoredFeed } from './adapters/postgres/stored-feed.js';
 import { loadAuditSinkConfig } from './config.js';
@@ -30,7 +30,7 @@ export async function buildAuditSink(ctx: ServiceContext, opts: AuditSinkOptions
   ctx.onShutdown({ name: 'audit tail notifications', run: () => feed.stop() });
   // Kafka runs with topic auto-creation off: the dead-letter topic is created here, sized for a trickle.
   await ctx.events.ensureTopics([deadLetterTopicSpec({ topic: opts.topic, partitions: DEAD_LETTER_PARTITIONS })]);
-  const deadLetters = new DeadLetterOutbox({ store, producer: ctx.events.producer(), groupId: config.consumerGroup, retryMs: DEAD_LETTER_RETRY_MS, logger: logger.child({ module: 'audit-dlq' }) });
+  const deadLetters = auditDeadLetters({ store, producer: ctx.events.producer(), groupId: config.consumerGroup, retryMs: DEAD_LETTER_RETRY_MS, logger: logger.child({ module: 'audit-dlq' }) });
   deadLetters.start();
   const consumer = await startAuditConsumer({
     bus: ctx.events, store, topic: opts.topic, groupId: config.consumerGroup, fromBeginning: config.consumerFromBeginning,

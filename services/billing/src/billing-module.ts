@@ -22,7 +22,7 @@ import { warmEncodings } from './prices/tokenizer.js';
 import { registerReservationService } from './reservations/reservation-handlers.js';
 import { ReservationStore } from './reservations/reservation-store.js';
 import { Sweeper } from './sweeper.js';
-import { ensureUsageDeadLetterTopic, UsageDeadLetters } from './usage/dead-letters.js';
+import { ensureUsageDeadLetterTopic, usageDeadLetters } from './usage/dead-letters.js';
 import { startLedgerConsumer } from './usage/ledger-consumer.js';
 import { LedgerWriter } from './usage/ledger-writer.js';
 import { registerUsageService } from './usage/usage-handlers.js';
@@ -73,7 +73,7 @@ export async function buildBilling(ctx: ServiceContext, opts: { usageTopic: stri
     },
   });
   await ensureUsageDeadLetterTopic(ctx.events, opts.usageTopic);
-  const deadLetters = new UsageDeadLetters({ db: ctx.db, producer: ctx.events.producer(), groupId: config.consumerGroup, logger: logger.child({ module: 'usage-dlq' }) });
+  const deadLetters = usageDeadLetters({ db: ctx.db, producer: ctx.events.producer(), groupId: config.consumerGroup, logger: logger.child({ module: 'usage-dlq' }) });
   const consumer = await startLedgerConsumer({
     bus: ctx.events, writer, topic: opts.usageTopic, groupId: config.consumerGroup, fromBeginning: config.consumerFromBeginning,
     batchSize: config.ledgerBatchSize, partitionsConcurrently: config.ledgerConcurrency, logger, deadLetters,

@@ -26,3 +26,4 @@ export {
   publishDeadLetters,
   type DeadLetter,
 } from './dead-letter.js';
+export { DeadLetterFlusher, type DeadLetterFlusherOptions } from './dead-letter-flusher.js';

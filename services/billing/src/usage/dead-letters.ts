@@ -1,4 +1,4 @@
-import { deadLetterTopicSpec, publishDeadLetters, type EventBus, type EventProducer, type Logger, type SqlDatabase } from '@aegis/shared';
+import { DeadLetterFlusher, deadLetterTopicSpec, publishDeadLetters, type EventBus, type EventProducer, type Logger, type SqlDatabase } from '@aegis/shared';
 
 interface PendingRow {
   topic: string;
@@ -22,79 +22,32 @@ export async function ensureUsageDeadLetterTopic(bus: EventBus, usageTopic: stri
 /**
  * Republishes rejected usage on `<topic>.dlq` (docs/events.md, "Dead letters"). The booking
  * transaction parks each rejected message in usage_rejected (the outbox); a flush publishes the
- * rows not yet dead-lettered and marks them. The consumer only `kick`s a flush and moves on:
- * the parked row is already durable, so a slow or unreachable DLQ never holds the partition;
- * rows a failed flush left behind go out at the next one (the sweeper kicks too). At least once:
- * a crash between publish and mark publishes again; DLQ readers dedupe by source position.
+ * rows not yet dead-lettered and marks them. The consumer only `kick`s a flush and moves on (the
+ * sweeper kicks too); the draining rules are the shared DeadLetterFlusher's.
  */
-export class UsageDeadLetters {
-  #flushing: Promise<number> | undefined;
-  #again = false;
-
-  constructor(private readonly deps: { db: SqlDatabase; producer: EventProducer; groupId: string; logger: Logger; batchSize?: number }) {}
-
-  /** Starts a flush in the background (or asks the running one to go round again). */
-  kick(): void {
-    void this.flush();
-  }
-
-  /** Publishes every pending row; resolves (never rejects) with how many were published. Concurrent calls share one run. */
-  async flush(): Promise<number> {
-    if (this.#flushing !== undefined) {
-      this.#again = true;
-      return this.#flushing;
-    }
-    this.#flushing = this.#drain().finally(() => {
-      this.#flushing = undefined;
-      // A kick that came after the last round's check: go again rather than wait for the sweeper.
-      if (this.#again) this.kick();
-    });
-    return this.#flushing;
-  }
-
-  /** Resolves once no flush is running: call before closing the bus or the database. */
-  async idle(): Promise<void> {
-    while (this.#flushing !== undefined) await this.#flushing;
-  }
-
-  async #drain(): Promise<number> {
-    let published = 0;
-    try {
-      do {
-        this.#again = false;
-        for (;;) {
-          const sent = await this.#publishSome();
-          published += sent;
-          if (sent < (this.deps.batchSize ?? 500)) break;
-        }
-      } while (this.#again);
-    } catch (err) {
-      this.#again = false; // no hot retry loop while the DLQ is down: the next kick or sweep retries
-      this.deps.logger.warn({ err }, 'rejected usage not yet dead-lettered; it stays parked in usage_rejected and is retried at the next flush');
-    }
-    return published;
-  }
-
-  async #publishSome(): Promise<number> {
-    const limit = this.deps.batchSize ?? 500;
-    return this.deps.db.transaction(async (tx) => {
+export function usageDeadLetters(deps: { db: SqlDatabase; producer: EventProducer; groupId: string; logger: Logger; batchSize?: number }): DeadLetterFlusher {
+  return new DeadLetterFlusher({
+    batchSize: deps.batchSize,
+    logger: deps.logger,
+    failureMessage: 'rejected usage not yet dead-lettered; it stays parked in usage_rejected and is retried at the next flush',
+    publishSome: (limit) => deps.db.transaction(async (tx) => {
       // SKIP LOCKED: instances (and concurrent partitions) flushing at once take different rows.
       const pending = await tx.query<PendingRow>(
         `SELECT topic, partition, "offset", message_key, headers, payload, reason, rejected_at FROM usage_rejected
          WHERE dead_lettered_at IS NULL AND topic <> '' ORDER BY rejected_at LIMIT $1 FOR UPDATE SKIP LOCKED`, [limit]);
       if (pending.rows.length === 0) return 0;
-      await publishDeadLetters(this.deps.producer, pending.rows.map((row) => ({
+      await publishDeadLetters(deps.producer, pending.rows.map((row) => ({
         message: {
           topic: row.topic, partition: row.partition, offset: row.offset, key: row.message_key, value: row.payload,
           headers: typeof row.headers === 'string' ? (JSON.parse(row.headers) as Record<string, string>) : row.headers,
         },
-        reason: row.reason, groupId: this.deps.groupId, at: new Date(row.rejected_at),
+        reason: row.reason, groupId: deps.groupId, at: new Date(row.rejected_at),
       })));
       await tx.query(
         `UPDATE usage_rejected SET dead_lettered_at = now()
          WHERE (topic, partition, "offset") IN (SELECT * FROM unnest($1::text[], $2::int4[], $3::text[]))`,
         [pending.rows.map((r) => r.topic), pending.rows.map((r) => r.partition), pending.rows.map((r) => r.offset)]);
       return pending.rows.length;
-    });
-  }
+    }),
+  });
 }

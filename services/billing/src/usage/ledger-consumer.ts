@@ -1,6 +1,5 @@
-import { decodeEvent, type ConsumedEvent, type EventBus, type Logger, type SubscriptionHandle } from '@aegis/shared';
+import { decodeEvent, type ConsumedEvent, type DeadLetterFlusher, type EventBus, type Logger, type SubscriptionHandle } from '@aegis/shared';
 import { BookingQueue } from './booking-queue.js';
-import type { UsageDeadLetters } from './dead-letters.js';
 import type { LedgerWriter, OriginOf, Rejected } from './ledger-writer.js';
 import { entryFromEvent, type UsageEntry } from './usage-entry.js';
 import { fastUsageEntry } from './usage-wire.js';
@@ -17,7 +16,7 @@ export interface LedgerConsumerOptions {
   partitionsConcurrently?: number;
   logger: Logger;
   /** Republishes parked (rejected) messages on `<topic>.dlq`, kicked after a booking that parked some; without it they stay in usage_rejected only. Await its idle() after stopping. */
-  deadLetters?: UsageDeadLetters;
+  deadLetters?: DeadLetterFlusher;
   /** Called after each committed transaction with the number of events newly booked. */
   onBooked?: (count: number) => void;
 }

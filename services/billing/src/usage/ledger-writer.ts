@@ -150,7 +150,7 @@ export class LedgerWriter {
     return priced;
   }
 
-  /** Parks what cannot be booked in usage_rejected, the outbox of the dead-letter topic (UsageDeadLetters). */
+  /** Parks what cannot be booked in usage_rejected, the outbox of the dead-letter topic (usageDeadLetters). */
   private async park(tx: SqlExecutor, rejected: readonly Rejected[]): Promise<void> {
     for (const r of rejected) {
       this.deps.logger.warn({ eventId: r.eventId, tenantId: r.tenantId, topic: r.topic, partition: r.partition, offset: r.offset, reason: r.reason }, 'usage event rejected: parked and dead-lettered, not booked');

@@ -1,9 +1,9 @@
 import { fileURLToPath } from 'node:url';
-import { createDatabase, createEventBus, createLogger, migrate, type EventBus, type Logger, type SqlDatabase, type SubscriptionHandle } from '@aegis/shared';
+import { createDatabase, createEventBus, createLogger, migrate, type DeadLetterFlusher, type EventBus, type Logger, type SqlDatabase, type SubscriptionHandle } from '@aegis/shared';
 import { BudgetStore } from '../budgets/budget-store.js';
 import { TenantZoneBook } from '../periods/tenant-zones.js';
 import { PriceStore } from '../prices/price-store.js';
-import { ensureUsageDeadLetterTopic, UsageDeadLetters } from './dead-letters.js';
+import { ensureUsageDeadLetterTopic, usageDeadLetters } from './dead-letters.js';
 import { startLedgerConsumer } from './ledger-consumer.js';
 import { LedgerWriter } from './ledger-writer.js';
 
@@ -28,7 +28,7 @@ export interface StandaloneLedgerOptions {
 export interface StandaloneLedger {
   db: SqlDatabase;
   bus: EventBus;
-  deadLetters: UsageDeadLetters;
+  deadLetters: DeadLetterFlusher;
   subscription: SubscriptionHandle;
   stop(): Promise<void>;
 }
@@ -48,7 +48,7 @@ export async function startStandaloneLedger(opts: StandaloneLedgerOptions): Prom
   await zones.load();
   const writer = new LedgerWriter({ db, prices: new PriceStore(db), budgets: new BudgetStore(db), zones, platformTenantId, logger });
   await ensureUsageDeadLetterTopic(bus, opts.topic);
-  const deadLetters = new UsageDeadLetters({ db, producer: bus.producer(), groupId: opts.groupId, logger });
+  const deadLetters = usageDeadLetters({ db, producer: bus.producer(), groupId: opts.groupId, logger });
   // Rows parked by an earlier run whose dead-lettering failed.
   await deadLetters.flush();
   const subscription = await startLedgerConsumer({

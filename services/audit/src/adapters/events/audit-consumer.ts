@@ -26,7 +26,7 @@ export interface AuditConsumerOptions {
  * resolves, i.e. after every transaction committed, so a crash in between redelivers records
  * the table already holds, and their event ids make them no-ops. A message that is not an
  * audit record is parked (table parked_messages) in the same transaction and republished on
- * `<topic>.dlq` after it (DeadLetterOutbox), never retried: it would block its partition for good.
+ * `<topic>.dlq` after it (auditDeadLetters), never retried: it would block its partition for good.
  */
 export async function startAuditConsumer(opts: AuditConsumerOptions): Promise<SubscriptionHandle> {
   return opts.bus.subscribe({

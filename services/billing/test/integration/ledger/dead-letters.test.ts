@@ -12,7 +12,7 @@ import { DEAD_LETTER_HEADERS, deadLetterOrigin, deadLetterTopic, encodeEvent, ne
 import { BudgetStore } from '../../../src/budgets/budget-store.js';
 import { UTC_ZONES } from '../../../src/periods/tenant-zones.js';
 import { PriceStore } from '../../../src/prices/price-store.js';
-import { ensureUsageDeadLetterTopic, UsageDeadLetters } from '../../../src/usage/dead-letters.js';
+import { ensureUsageDeadLetterTopic, usageDeadLetters } from '../../../src/usage/dead-letters.js';
 import { startLedgerConsumer } from '../../../src/usage/ledger-consumer.js';
 import { LedgerWriter } from '../../../src/usage/ledger-writer.js';
 import { ledgerTotals, usageWorkload } from '../../support/usage-workload.js';
@@ -59,7 +59,7 @@ describe.each(['real', 'embedded'] as const)('rejected usage is dead-lettered (%
       // First a dead-letter producer that cannot publish (closed): the outage case.
       const brokenProducer = bus.producer();
       await brokenProducer.close();
-      const outage = new UsageDeadLetters({ db, producer: brokenProducer, groupId, logger });
+      const outage = usageDeadLetters({ db, producer: brokenProducer, groupId, logger });
       handles.push(await startLedgerConsumer({ bus, writer, topic: backend.topic, groupId, fromBeginning: true, batchSize: 100, partitionsConcurrently: 4, logger, deadLetters: outage }));
 
       const chunks = [...usageWorkload(300, tenantId, backend.topic, 11, 100)];
@@ -80,7 +80,7 @@ describe.each(['real', 'embedded'] as const)('rejected usage is dead-lettered (%
       await waitFor('the three parked rows', async () => ((await pendingDeadLetters(db, tenantId)) === 3 ? true : undefined));
 
       // The DLQ is back: the next flush publishes what waited.
-      const deadLetters = new UsageDeadLetters({ db, producer, groupId, logger });
+      const deadLetters = usageDeadLetters({ db, producer, groupId, logger });
       expect(await deadLetters.flush()).toBe(3);
       expect(await pendingDeadLetters(db, tenantId)).toBe(0);
 
