@@ -82,8 +82,13 @@ afterAll(async () => {
   await bus?.close();
   if (platform !== undefined) {
     const codes = await platform.stop();
-    // Every process drained and exited cleanly on SIGTERM.
-    expect(codes).toEqual(Object.fromEntries(Object.keys(codes).map((name) => [name, 0])));
+    // Every process drained and exited cleanly on SIGTERM; the output of one that did not says why.
+    const unclean = Object.entries(codes).filter(([, code]) => code !== 0)
+      .map(([name, code]) => {
+        const child = platform.processes.get(name);
+        return `${name} exited ${code}:\n${child?.stdout().split('\n').slice(-8).join('\n')}\nstderr:\n${child?.stderr().slice(-3000)}`;
+      });
+    expect(unclean).toEqual([]);
   }
 }, 120_000);
 

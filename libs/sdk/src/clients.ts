@@ -24,6 +24,7 @@ import { LimitConfigService } from '@aegis/proto/aegis/ratelimit/v1/limit_config
 import { RateLimitService } from '@aegis/proto/aegis/ratelimit/v1/rate_limit_service_pb.js';
 import { Health } from '@aegis/proto/grpc/health/v1/health_pb.js';
 import { serviceCredentialInterceptor } from './transport/credential.js';
+import { installHttp2GoawayGuard } from './transport/http2-goaway-guard.js';
 import { DEFAULT_RETRY, retryInterceptor, type RetryPolicy, type RetrySafety, aegisRetrySafety } from './transport/retry.js';
 import { clientTracingInterceptor } from './transport/tracing.js';
 
@@ -116,6 +117,7 @@ function urlOf(urls: AegisClientOptions['urls'], service: AegisServiceName): str
 }
 
 export function createAegisClients(opts: AegisClientOptions): AegisClients {
+  installHttp2GoawayGuard();
   if (typeof opts.apiKey !== 'string' || opts.apiKey.trim() === '') throw new Error('@aegis/sdk: apiKey (the platform service\'s own API key) is required');
   const protocol = opts.protocol ?? 'connect';
   const httpVersion = opts.httpVersion ?? '2';

@@ -7,6 +7,8 @@ export interface ChildService {
   readonly process: ChildProcess;
   /** Everything written to stdout so far (JSON log lines and operator banners). */
   stdout(): string;
+  /** Everything written to stderr so far (what Node prints for an uncaught error). */
+  stderr(): string;
   /** Resolves with the first stdout text matching `pattern`, or rejects after `timeoutMs` / on exit. */
   waitFor(pattern: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>;
   /** Sends `signal` and resolves with the exit code. */
@@ -32,6 +34,7 @@ export function startChild(entry: string, env: Record<string, string>): ChildSer
   return {
     process: child,
     stdout: () => out,
+    stderr: () => err,
     async waitFor(pattern, timeoutMs = 60_000) {
       const deadline = Date.now() + timeoutMs;
       for (;;) {

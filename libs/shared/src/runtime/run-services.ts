@@ -1,3 +1,4 @@
+import { installHttp2GoawayGuard } from '../server/http2-goaway-guard.js';
 import { loadAuditSigningConfig } from '../audit-integrity/index.js';
 import { runtimeConfigFor, type EnvSource } from '../config/index.js';
 import { createEventBus, type EventBus } from '../events/index.js';
@@ -31,6 +32,7 @@ export interface RunServicesOptions {
  * main (one definition), by `npm start` (all five) and by tests (port 0).
  */
 export async function startServices(defs: readonly ServiceDefinition[], opts: RunServicesOptions): Promise<RunningServices> {
+  installHttp2GoawayGuard();
   const env = opts.env ?? process.env;
   const base = runtimeConfigFor(opts.processName, 0, env);
   const logger = opts.logger ?? createLogger({ service: opts.processName, level: base.logLevel });
