@@ -16,6 +16,18 @@ kubectl="${KUBECTL:-kubectl}"
 : "${DATABASE_URL:?set DATABASE_URL (postgres://...), used by every service without its own}"
 : "${REDIS_URL:?set REDIS_URL (redis://, rediss:// or redis+cluster://)}"
 
+# Secret values go to kubectl in files, never as arguments: a process's arguments are readable
+# by every user of the machine (ps, /proc/*/cmdline) while it runs.
+umask 077
+workdir="$(mktemp -d)"
+trap 'rm -rf "$workdir"' EXIT
+value_file() {
+  local file
+  file="$(mktemp "$workdir/value.XXXXXX")"
+  printf '%s' "$1" >"$file"
+  printf '%s' "$file"
+}
+
 key() { head -c 32 /dev/urandom | base64 | tr -d '\n'; }
 keyring() { printf 'k1:%s' "$(key)"; }
 database_url() {
@@ -31,7 +43,7 @@ create() {
     return
   fi
   local args=()
-  for pair in "$@"; do args+=("--from-literal=$pair"); done
+  for pair in "$@"; do args+=("--from-file=${pair%%=*}=$(value_file "${pair#*=}")"); done
   "$kubectl" create secret generic "$name" --namespace "$namespace" "${args[@]}"
 }
 
@@ -63,7 +75,7 @@ if "$kubectl" get secret aegis-audit-signing --namespace "$namespace" >/dev/null
     if [[ -z "${signing[$service]}" ]]; then
       signing[$service]="$(signing_key)"
       "$kubectl" patch secret aegis-audit-signing --namespace "$namespace" --type merge \
-        -p "{\"stringData\":{\"$service\":\"${signing[$service]}\"}}" >/dev/null
+        --patch-file "$(value_file "{\"stringData\":{\"$service\":\"${signing[$service]}\"}}")" >/dev/null
       echo "secret/aegis-audit-signing: added a key for $service"
     fi
   done

@@ -1,6 +1,7 @@
 import { createClient, type Client, type Interceptor, type Transport } from '@connectrpc/connect';
 import { createConnectTransport, createGrpcTransport, Http2SessionManager } from '@connectrpc/connect-node';
 import { ApiKeyService } from '@aegis/proto/aegis/auth/v1/api_key_service_pb.js';
+import { CredentialEventService } from '@aegis/proto/aegis/auth/v1/credential_event_service_pb.js';
 import { IdentityProviderService } from '@aegis/proto/aegis/auth/v1/identity_provider_service_pb.js';
 import { SessionService } from '@aegis/proto/aegis/auth/v1/session_service_pb.js';
 import { TenantService } from '@aegis/proto/aegis/auth/v1/tenant_service_pb.js';
@@ -23,6 +24,8 @@ import { LeaseService } from '@aegis/proto/aegis/ratelimit/v1/lease_service_pb.j
 import { LimitConfigService } from '@aegis/proto/aegis/ratelimit/v1/limit_config_service_pb.js';
 import { RateLimitService } from '@aegis/proto/aegis/ratelimit/v1/rate_limit_service_pb.js';
 import { Health } from '@aegis/proto/grpc/health/v1/health_pb.js';
+import { VerifiedCredentials, type CredentialCacheSettings } from './cache/credential-verifications.js';
+import { CachedDecisions, type DecisionCacheOptions } from './cache/decision-cache-watch.js';
 import { serviceCredentialInterceptor } from './transport/credential.js';
 import { installHttp2GoawayGuard } from './transport/http2-goaway-guard.js';
 import { DEFAULT_RETRY, retryInterceptor, type RetryPolicy, type RetrySafety, aegisRetrySafety } from './transport/retry.js';
@@ -58,6 +61,18 @@ export interface AegisClientOptions {
    * in tests; it must apply `options` (interceptors for tracing, credential and retries; the deadline).
    */
   transport?: (service: AegisServiceName, options: { interceptors: Interceptor[]; defaultTimeoutMs: number }) => Transport;
+  /**
+   * The guard's cache of verified end-user credentials, used only while auth's credential
+   * events stream in (needs `credential:watch`, in GUARD_PERMISSIONS); default on, `false`
+   * asks auth on every guarded call. See docs/sdk.md, "The verification cache".
+   */
+  credentialCache?: CredentialCacheSettings | false;
+  /**
+   * The guard's cache of policy decisions, used only while policy's WatchPolicyChanges stream
+   * is live; default on, `false` asks policy on every guarded call. See docs/sdk.md, "The
+   * decision cache".
+   */
+  decisionCache?: DecisionCacheOptions | false;
 }
 
 export interface AuthClients {
@@ -67,6 +82,9 @@ export interface AuthClients {
   tenants: Client<typeof TenantService>;
   sessions: Client<typeof SessionService>;
   identityProviders: Client<typeof IdentityProviderService>;
+  credentialEvents: Client<typeof CredentialEventService>;
+  /** The guard's verification cache (absent with `credentialCache: false`). */
+  verifiedCredentials?: VerifiedCredentials;
 }
 
 export interface PolicyClients {
@@ -74,6 +92,8 @@ export interface PolicyClients {
   policies: Client<typeof PolicyService>;
   roles: Client<typeof RoleService>;
   tests: Client<typeof PolicyTestService>;
+  /** Check with the decision cache in front (absent with `decisionCache: false`); the guard authorizes through it. */
+  decisionCache?: CachedDecisions;
 }
 
 export interface RatelimitClients {
@@ -153,6 +173,10 @@ export function createAegisClients(opts: AegisClientOptions): AegisClients {
     return transport;
   };
   const t = Object.fromEntries(SERVICE_NAMES.map((s) => [s, transportFor(s)])) as Record<AegisServiceName, Transport>;
+  const credentialEvents = createClient(CredentialEventService, t.auth);
+  const verifiedCredentials = opts.credentialCache === false ? undefined : new VerifiedCredentials(credentialEvents, opts.credentialCache);
+  const decisions = createClient(DecisionService, t.policy);
+  const decisionCache = opts.decisionCache === false ? undefined : new CachedDecisions(decisions, opts.decisionCache);
   return {
     auth: {
       apiKeys: createClient(ApiKeyService, t.auth),
@@ -161,12 +185,15 @@ export function createAegisClients(opts: AegisClientOptions): AegisClients {
       tenants: createClient(TenantService, t.auth),
       sessions: createClient(SessionService, t.auth),
       identityProviders: createClient(IdentityProviderService, t.auth),
+      credentialEvents,
+      ...(verifiedCredentials !== undefined ? { verifiedCredentials } : {}),
     },
     policy: {
-      decisions: createClient(DecisionService, t.policy),
+      decisions,
       policies: createClient(PolicyService, t.policy),
       roles: createClient(RoleService, t.policy),
       tests: createClient(PolicyTestService, t.policy),
+      ...(decisionCache !== undefined ? { decisionCache } : {}),
     },
     ratelimit: {
       limits: createClient(RateLimitService, t.ratelimit),
@@ -188,6 +215,8 @@ export function createAegisClients(opts: AegisClientOptions): AegisClients {
     },
     health: Object.fromEntries(SERVICE_NAMES.map((s) => [s, createClient(Health, t[s])])) as Record<AegisServiceName, Client<typeof Health>>,
     close() {
+      void verifiedCredentials?.close();
+      void decisionCache?.close();
       for (const session of sessions.values()) session.abort();
       sessions.clear();
     },

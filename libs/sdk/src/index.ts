@@ -7,6 +7,7 @@ import { createGuard, type Guard, type GuardOptions } from './guard/guard.js';
 export * from './clients.js';
 export { DEFAULT_RETRY, aegisRetrySafety, backoffMs, retryInterceptor, type RetryPolicy, type RetrySafety } from './transport/retry.js';
 export { clientTracingInterceptor } from './transport/tracing.js';
+export { CachedDecisions, type DecisionCacheOptions, type DecisionCacheStats } from './cache/decision-cache-watch.js';
 export { createGuard, type Guard, type GuardOptions, type GuardRun } from './guard/guard.js';
 export type { RateLimitRule } from './guard/admission.js';
 export { credentialFromHeaders } from './guard/credential.js';

@@ -5,6 +5,7 @@ import { loadPepper } from './adapters/pepper-file.js';
 import { createApiKeysModule, type ApiKeysModule } from './api-keys/module.js';
 import { Authorizer } from './authorization.js';
 import { loadAuthConfig } from './config.js';
+import { createCredentialEventsModule } from './credential-events/module.js';
 import type { AuthDeps, AuthModule } from './module-ports.js';
 import { createSsoModule } from './sso/module.js';
 import { createTokensModule, type TokensModule } from './tokens/module.js';
@@ -27,7 +28,8 @@ export const authService: ServiceDefinition = {
     const sso = await createSsoModule(deps, { users: users.directory, tokens: tokens.issuer });
     userLinks.invalidations = [...userLinks.invalidations, sso];
     userLinks.identities = (tenantId, userId) => sso.linkedIdentities(tenantId, userId);
-    const modules: AuthModule[] = [apiKeys, tokens, sso, users];
+    const credentialEvents = await createCredentialEventsModule(deps);
+    const modules: AuthModule[] = [apiKeys, tokens, sso, users, credentialEvents];
     for (const module of modules) {
       if (module.close !== undefined) ctx.onShutdown({ name: 'auth module', run: () => module.close!() });
     }

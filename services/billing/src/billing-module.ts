@@ -10,6 +10,7 @@ import { priceChangedEvent } from './audit.js';
 import { BudgetBook } from './budgets/budget-book.js';
 import { registerBudgetService } from './budgets/budget-handlers.js';
 import { BudgetStore } from './budgets/budget-store.js';
+import { TenantBudgets } from './budgets/tenant-budgets.js';
 import { loadBillingConfig } from './config.js';
 import { TenantZoneConsumer } from './periods/tenant-zone-consumer.js';
 import { applyTenantZone, TenantZoneBook } from './periods/tenant-zones.js';
@@ -26,6 +27,7 @@ import { ensureUsageDeadLetterTopic, usageDeadLetters } from './usage/dead-lette
 import { startLedgerConsumer } from './usage/ledger-consumer.js';
 import { LedgerWriter } from './usage/ledger-writer.js';
 import { registerUsageService } from './usage/usage-handlers.js';
+import { usageOutboxRelay } from './usage/usage-outbox.js';
 
 const BUDGETS_CHANNEL = 'budgets-changed';
 const PRICES_CHANNEL = 'prices-changed';
@@ -49,14 +51,29 @@ export async function buildBilling(ctx: ServiceContext, opts: { usageTopic: stri
   const zones = new TenantZoneBook(ctx.db);
   await zones.load();
   const book = new BudgetBook({ store: budgets, zones, ttlMs: config.checkCacheMs, now });
-  const unsubscribe = await ctx.broadcast.subscribe(BUDGETS_CHANNEL, (tenantId) => book.invalidate(tenantId));
+  // ReserveBudget's copy of every tenant's budget list: checked against the table by every
+  // reservation anyway (reserve_budget answers `stale`), the notice only saves that round.
+  const tenantBudgets = new TenantBudgets({ store: budgets });
+  const unsubscribe = await ctx.broadcast.subscribe(BUDGETS_CHANNEL, (tenantId) => {
+    book.invalidate(tenantId);
+    tenantBudgets.forget(tenantId);
+  }, { onReconnect: () => tenantBudgets.forgetAll() });
   const unsubscribeZones = await ctx.broadcast.subscribe(ZONES_CHANNEL, (tenantId) => {
     // A new zone moves the tenant's periods: forget its cached budget states too.
     void zones.refresh(tenantId).then(() => book.invalidate(tenantId), (err: unknown) => logger.warn({ err, tenantId }, 'tenant time zone not reloaded; the periodic reload will'));
   });
   ctx.onShutdown({ name: 'billing tenant zone notices', run: () => unsubscribeZones() });
   ctx.onShutdown({ name: 'billing budget notices', run: () => unsubscribe() });
-  const reservations = new ReservationStore({ db: ctx.db, budgets, zones });
+  const reservations = new ReservationStore({ db: ctx.db, budgets: tenantBudgets, zones });
+  // Usage events of commits, published from usage_outbox right after each commit; the retry
+  // tick and the first flush publish what a failed publish or a stopped instance left.
+  const usageOutbox = usageOutboxRelay({ db: ctx.db, publisher: ctx.publisher, logger: logger.child({ module: 'usage-outbox' }), retryMs: config.sweepIntervalMs });
+  usageOutbox.start();
+  ctx.onShutdown({ name: 'billing usage outbox relay', run: async () => {
+    await usageOutbox.stop();
+    // Commits answered just before the drain: publish them now rather than at the next start.
+    await usageOutbox.flush();
+  } });
   const alerts = new AlertStore(ctx.db);
   const keyring = await loadKeyring(config.encryptionKeys, ctx.config.serviceDataDir);
   const mailer = config.smtpUrl !== undefined ? new Mailer(config.smtpUrl, config.smtpFrom) : undefined;
@@ -133,7 +150,7 @@ export async function buildBilling(ctx: ServiceContext, opts: { usageTopic: stri
         changed: (tenantId) => ctx.broadcast.publish(BUDGETS_CHANNEL, tenantId),
       });
       registerCostAlertService(router, { db: ctx.db, store: alerts, budgets, publisher: ctx.publisher, keyring, emailEnabled: mailer !== undefined, currency: config.currency, now });
-      registerReservationService(router, { store: reservations, book, pricer, publisher: ctx.publisher, currency: config.currency, logger, now });
+      registerReservationService(router, { store: reservations, book, pricer, publisher: ctx.publisher, usageOutbox, currency: config.currency, logger, now });
     },
   };
 }

@@ -4,7 +4,7 @@ import { registerAdminServices } from './admin/index.js';
 import { AuditTrail } from './audit/index.js';
 import { Authorizer } from './authorization.js';
 import { loadPolicyConfig } from './config.js';
-import { registerDecisionService, TenantPolicySets } from './decisions/index.js';
+import { PolicyRevisionFeed, registerDecisionService, TenantPolicySets } from './decisions/index.js';
 import { registerPolicyTestService } from './policy-tests/module.js';
 import { PostgresPolicyStore, SnapshotCache } from './store/index.js';
 import { startPolicyChangeNotices } from './store/policy-change-notices.js';
@@ -28,6 +28,19 @@ export const policyService: ServiceDefinition = {
     });
     // Other services' permission caches drop a tenant's decisions when its snapshot changes.
     startPolicyChangeNotices(ctx, cache);
+    // And SDK decision caches, through WatchPolicyChanges. Streams end as the server starts
+    // draining, so their callers move to another instance instead of holding the drain open.
+    const revisions = new PolicyRevisionFeed(cache);
+    const stopWatchesOnDrain = ctx.health.onChange(() => {
+      if (ctx.health.draining) revisions.stop();
+    });
+    ctx.onShutdown({
+      name: 'policy change watches',
+      run: async () => {
+        stopWatchesOnDrain();
+        revisions.stop();
+      },
+    });
     // Business hours and time zones from auth; a change reloads the tenant through the cache.
     startTenantSettings(ctx);
     const authorizer = new Authorizer(config.AEGIS_AUTH_BOOTSTRAP_TENANT);
@@ -41,7 +54,14 @@ export const policyService: ServiceDefinition = {
     ctx.onShutdown({ name: 'policy decision audit', run: () => audit.flush() });
     return {
       routes(router) {
-        registerDecisionService(router, { policySets, authorizer, audit, now: () => Date.now() });
+        registerDecisionService(router, {
+          policySets,
+          authorizer,
+          audit,
+          now: () => Date.now(),
+          decisionCacheTtlMs: config.AEGIS_POLICY_DECISION_CACHE_TTL_MS,
+          watch: { feed: revisions, platformTenantId: config.AEGIS_AUTH_BOOTSTRAP_TENANT, heartbeatMs: config.AEGIS_POLICY_WATCH_HEARTBEAT_MS },
+        });
         registerAdminServices(router, { store, snapshots: cache, authorizer, audit });
         registerPolicyTestService(router, { snapshots: cache, authorizer, now: () => Date.now() });
       },

@@ -227,7 +227,7 @@ describe('create-secrets.sh', () => {
    * Runs the script against a stub kubectl: `get` finds the Secrets in `existing` (name ->
    * key -> value), and every other call is recorded. Returns the literals of each `create`.
    */
-  function runScript(existing: Record<string, Record<string, string>> = {}, env: Record<string, string> = {}): { created: Map<string, string>; calls: string[] } {
+  function runScript(existing: Record<string, Record<string, string>> = {}, env: Record<string, string> = {}): { created: Map<string, string>; calls: string[]; rawCalls: string } {
     const dir = mkdtempSync(join(tmpdir(), 'aegis-secrets-'));
     const log = join(dir, 'calls');
     const stub = join(dir, 'kubectl');
@@ -236,10 +236,26 @@ describe('create-secrets.sh', () => {
       ...Object.entries(data).map(([key, value]) => `[[ "$1 $3" == "get ${name}" && "$*" == *"{.data.${key}}"* ]] && { printf '%s' ${JSON.stringify(Buffer.from(value).toString('base64'))}; exit 0; }`),
       `[[ "$1 $3" == "get ${name}" ]] && exit 0`,
     ]);
-    writeFileSync(stub, `#!/usr/bin/env bash\n${lookups.join('\n')}\n[[ "$1" == get ]] && exit 1\necho "$*" >> ${JSON.stringify(log)}\n`);
+    // Values passed in files are logged as their contents (`--from-file=K=path` as
+    // `--from-literal=K=value`, `--patch-file path` as `-p patch`): the files are gone afterwards.
+    const record = [
+      `echo "$*" >> ${JSON.stringify(`${log}.raw`)}`,
+      'args=()',
+      'while (( $# )); do',
+      '  case "$1" in',
+      '    --from-file=*) kv="${1#--from-file=}"; args+=("--from-literal=${kv%%=*}=$(cat "${kv#*=}")") ;;',
+      '    --patch-file) args+=(-p "$(cat "$2")"); shift ;;',
+      '    *) args+=("$1") ;;',
+      '  esac',
+      '  shift',
+      'done',
+      `echo "\${args[*]}" >> ${JSON.stringify(log)}`,
+    ];
+    writeFileSync(stub, `#!/usr/bin/env bash\n${lookups.join('\n')}\n[[ "$1" == get ]] && exit 1\n${record.join('\n')}\n`);
     chmodSync(stub, 0o755);
     execFileSync('bash', [join(K8S, 'create-secrets.sh')], { stdio: 'pipe', env: { ...process.env, KUBECTL: stub, DATABASE_URL: 'postgres://db/aegis', REDIS_URL: 'redis://redis:6379', ...env } });
     const calls = readFileSync(log, 'utf8').trim().split('\n');
+    const rawCalls = readFileSync(`${log}.raw`, 'utf8');
     const created = new Map(calls.filter((line) => line.startsWith('create secret generic ')).flatMap((line) => {
       const args = line.split(' ');
       const name = args[3];
@@ -248,8 +264,16 @@ describe('create-secrets.sh', () => {
         return [`${name}/${pair.slice(0, pair.indexOf('='))}`, pair.slice(pair.indexOf('=') + 1)] as const;
       });
     }));
-    return { created, calls };
+    return { created, calls, rawCalls };
   }
+
+  it('never puts a secret value on a command line (readable by every user of the machine)', () => {
+    const { created, rawCalls } = runScript({ 'aegis-audit-signing': { auth: runScript().created.get('aegis-audit-signing/auth')! } });
+    const secrets = [...created].filter(([name]) => !name.startsWith('aegis-audit-trusted-keys/')).map(([, value]) => value);
+    expect(secrets.length).toBeGreaterThan(10);
+    for (const value of secrets) expect(rawCalls).not.toContain(value);
+    expect(rawCalls).toContain('--patch-file');
+  });
 
   it('creates every Secret key the manifests reference', () => {
     const { created } = runScript();

@@ -6,6 +6,7 @@ import type { ResourceLimits } from '@aegis/proto/aegis/policy/v1/role_pb.js';
 import type { LimitSchema, RateLimitHeaders } from '@aegis/proto/aegis/ratelimit/v1/limit_pb.js';
 import type { RatelimitClients } from '../clients.js';
 import { msOf, type CallOptions } from './call-options.js';
+import type { AdmissionHeadroom, Bucket } from './admission-headroom.js';
 import { RateLimitedError, atStep } from './errors.js';
 
 /** Which limits a guarded request is checked against, and what it costs. */
@@ -46,18 +47,24 @@ function tierOf(rule: RateLimitRule, principal: Principal): RateLimitTier {
   return principal.tier !== RateLimitTier.UNSPECIFIED ? principal.tier : (rule.fallbackTier ?? RateLimitTier.FREE);
 }
 
+/** The bucket `rule` takes a request of `principal` from, and how much. */
+export function bucketOf(rule: RateLimitRule, principal: Principal, estimatedTokens: bigint): Bucket {
+  return { tenantId: principal.tenantId, key: rule.key?.(principal) ?? principal.id, cost: costOf(rule, estimatedTokens, principal) };
+}
+
 /**
  * The plan's `rate_limit`, cost-weighted: RateLimitService.Check takes the cost from every
  * selected limit or from none. A denial is RateLimitedError with the longest retry time.
- * Check is never retried (a repeat would take the cost twice).
+ * Check is never retried (a repeat would take the cost twice). `headroom` learns each answer.
  */
-export async function admit(ratelimit: RatelimitClients, rule: RateLimitRule, principal: Principal, estimatedTokens: bigint, call: CallOptions): Promise<RateLimitHeaders | undefined> {
+export async function admit(ratelimit: RatelimitClients, rule: RateLimitRule, principal: Principal, bucket: Bucket, call: CallOptions, headroom?: AdmissionHeadroom): Promise<RateLimitHeaders | undefined> {
   const res = await atStep('rate_limit', () => ratelimit.limits.check({
-    tenantId: principal.tenantId,
-    key: rule.key?.(principal) ?? principal.id,
-    cost: costOf(rule, estimatedTokens, principal),
+    tenantId: bucket.tenantId,
+    key: bucket.key,
+    cost: bucket.cost,
     selector: { tier: tierOf(rule, principal), limitSet: rule.limitSet ?? '', limits: rule.limits ?? [] },
   }, call));
+  headroom?.observe(bucket, res);
   if (!res.allowed) {
     const retryAfterMs = res.retryAfter === undefined ? 1000 : msOf(res.retryAfter);
     const seconds = Math.max(1, Math.ceil(retryAfterMs / 1000));
@@ -91,13 +98,9 @@ export async function acquireSlot(ratelimit: RatelimitClients, limits: ResourceL
     throw new RateLimitedError('concurrency', `too many executions at once (at most ${res.maxConcurrent}): retry when one finishes`, retryAfterMs);
   }
   const leaseId = res.lease.leaseId;
-  let released = false;
+  let releasing: Promise<void> | undefined;
   return {
-    async release() {
-      if (released) return;
-      released = true;
-      // Best effort: an unreleased lease frees itself at its TTL.
-      await ratelimit.leases.releaseLease({ tenantId: principal.tenantId, key, leaseId }).catch(() => {});
-    },
+    // Every caller waits for the one release (best effort: an unreleased lease frees itself at its TTL).
+    release: () => (releasing ??= ratelimit.leases.releaseLease({ tenantId: principal.tenantId, key, leaseId }).then(() => {}, () => {})),
   };
 }

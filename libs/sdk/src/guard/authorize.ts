@@ -2,6 +2,7 @@ import type { JsonObject } from '@bufbuild/protobuf';
 import type { Principal } from '@aegis/proto/aegis/common/v1/principal_pb.js';
 import { DecisionReason, type Decision } from '@aegis/proto/aegis/policy/v1/decision_pb.js';
 import { Effect } from '@aegis/proto/aegis/policy/v1/policy_pb.js';
+import type { CheckInput } from '../cache/decision-key.js';
 import type { PolicyClients } from '../clients.js';
 import type { CallOptions } from './call-options.js';
 import { PermissionDeniedError, atStep, type PermissionDeniedReason } from './errors.js';
@@ -21,11 +22,12 @@ export function modelAllowed(allowed: readonly string[], model: string): boolean
 
 /**
  * `require_permission`, model access included: DecisionService.Check with the model, so a
- * model outside the principal's roles is MODEL_NOT_ALLOWED. The allow's own obligations are
+ * model outside the principal's roles is MODEL_NOT_ALLOWED. Through the decision cache when
+ * there is one: a repeated request is answered locally while policy's change stream is live. The allow's own obligations are
  * checked again here (deny by default if policy ever answered an allow without them).
  */
 export async function authorize(policy: PolicyClients, principal: Principal, request: GuardRequest, call: CallOptions): Promise<Decision> {
-  const res = await atStep('authorize', () => policy.decisions.check({
+  const check: CheckInput = {
     tenantId: principal.tenantId,
     principal,
     action: request.action,
@@ -37,8 +39,11 @@ export async function authorize(policy: PolicyClients, principal: Principal, req
     model: request.model.model,
     requestIp: request.clientIp ?? '',
     ...(request.context !== undefined ? { context: request.context as JsonObject } : {}),
-  }, call));
-  const decision = res.decision;
+  };
+  const cache = policy.decisionCache;
+  const decision = await atStep('authorize', async () => cache !== undefined
+    ? cache.check(check, call)
+    : (await policy.decisions.check(check, call)).decision);
   const permission = decision?.permission || `${request.resource.kind}:${request.action}`;
   if (decision === undefined || decision.effect !== Effect.ALLOW) {
     const reason = (decision && DENIALS[decision.reason]) ?? 'no_match';

@@ -12,39 +12,53 @@ import { BudgetExceededError, GuardServiceError, atStep } from './errors.js';
 import type { TokenCounts } from './types.js';
 
 export interface CostEstimate {
+  provider: string;
+  model: string;
   promptTokens: bigint;
   completionTokens: bigint;
   totalTokens: bigint;
-  cost: Money | undefined;
 }
 
 /**
- * The estimate to reserve: prompt tokens as given or counted by billing with the model's
- * tokenizer, completion tokens as expected, priced with EstimateCost (an unknown model is
- * NotFound, never a free run). Read-only, so it runs beside the decision.
+ * The expected usage to reserve: prompt tokens as given or counted by billing with the model's
+ * tokenizer (EstimateTokens, read-only, so it runs beside the decision), completion tokens as
+ * expected. Billing prices it when reserving (ReserveBudget's estimated_usage), so no
+ * EstimateCost round trip is needed.
  */
 export async function estimate(billing: BillingClients, tenantId: string, model: { provider: string; model: string }, inputText: string, promptTokens: bigint | undefined, completionTokens: bigint, call: CallOptions): Promise<CostEstimate> {
   const prompt = promptTokens ?? (await atStep('estimate', () => billing.estimation.estimateTokens({ tenantId, provider: model.provider, model: model.model, text: inputText }, call))).tokens;
-  const priced = await atStep('estimate', () => billing.estimation.estimateCost({
-    tenantId, provider: model.provider, model: model.model, tokens: { promptTokens: prompt, completionTokens },
-  }, call));
-  return { promptTokens: prompt, completionTokens, totalTokens: prompt + completionTokens, cost: priced.cost };
+  return { provider: model.provider, model: model.model, promptTokens: prompt, completionTokens, totalTokens: prompt + completionTokens };
+}
+
+/** A hold on the budgets, and the estimate billing priced for it. */
+export interface Hold {
+  reservation: Reservation;
+  estimatedCost: Money;
 }
 
 /**
- * The plan's `check_budget` as a hold: ReserveBudget puts the estimate against every budget of
- * the tenant, user and key at once (idempotent per request id, so retried safely).
+ * The plan's `check_budget` as a hold: ReserveBudget prices the expected usage and puts it
+ * against every budget of the tenant, user and key at once (idempotent per request id, so
+ * retried safely). An unknown model is the estimate's NotFound, as from EstimateCost.
  */
-export async function reserve(billing: BillingClients, principal: Principal, requestId: string, est: CostEstimate, ttlMs: number, call: CallOptions): Promise<Reservation> {
-  const res = await atStep('reserve', () => billing.reservations.reserveBudget({
+export async function reserve(billing: BillingClients, principal: Principal, requestId: string, est: CostEstimate, ttlMs: number, call: CallOptions): Promise<Hold> {
+  const res = await billing.reservations.reserveBudget({
     tenantId: principal.tenantId,
     userId: principal.userId,
     apiKeyId: principal.apiKeyId,
     requestId,
-    ...(est.cost !== undefined ? { estimatedCost: est.cost } : {}),
+    estimatedUsage: { provider: est.provider, model: est.model, tokens: { promptTokens: est.promptTokens, completionTokens: est.completionTokens } },
     estimatedTokens: est.totalTokens,
     ttl: durationFromMs(ttlMs),
-  }, call));
+  }, call).catch((err: unknown) => {
+    const connectError = ConnectError.from(err);
+    throw new GuardServiceError(connectError.code === Code.NotFound ? 'estimate' : 'reserve', connectError);
+  });
+  // A billing older than estimated_usage ignores it and holds nothing: refuse to run unbudgeted.
+  if (res.estimatedCost === undefined) {
+    if (res.reservation !== undefined) await release(billing, res.reservation);
+    throw new GuardServiceError('reserve', new ConnectError('billing did not price the estimate (estimated_usage): billing is older than this SDK', Code.FailedPrecondition));
+  }
   if (!res.allowed || res.reservation === undefined) {
     const blocking = res.statuses.find((s) => s.budgetId === res.blockingBudgetId);
     const name = blocking?.name ? `"${blocking.name}"` : res.blockingBudgetId;
@@ -55,7 +69,7 @@ export async function reserve(billing: BillingClients, principal: Principal, req
   if (res.reservation.status !== ReservationStatus.HELD) {
     throw new GuardServiceError('reserve', new ConnectError(`request id ${requestId} was already used by a settled run: use a new request id`, Code.AlreadyExists));
   }
-  return res.reservation;
+  return { reservation: res.reservation, estimatedCost: res.estimatedCost };
 }
 
 export function tokenUsage(counts: TokenCounts): TokenUsage {

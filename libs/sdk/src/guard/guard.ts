@@ -3,7 +3,9 @@ import { SpanStatusCode, trace } from '@opentelemetry/api';
 import type { Reservation } from '@aegis/proto/aegis/billing/v1/budget_pb.js';
 import type { AuditEvent } from '@aegis/proto/aegis/events/v1/audit_event_pb.js';
 import type { AegisClients } from '../clients.js';
-import { acquireSlot, admit, type ExecutionSlot, type RateLimitRule } from './admission.js';
+import type { RateLimitHeaders } from '@aegis/proto/aegis/ratelimit/v1/limit_pb.js';
+import { AdmissionHeadroom } from './admission-headroom.js';
+import { acquireSlot, admit, bucketOf, type ExecutionSlot, type RateLimitRule } from './admission.js';
 import { authenticate } from './authenticate.js';
 import { authorize } from './authorize.js';
 import { commit, estimate, release, reserve, tokenUsage } from './budget.js';
@@ -65,6 +67,7 @@ export function createGuard(clients: AegisClients, options: GuardOptions = {}): 
   const completionDefault = BigInt(options.defaultCompletionTokens ?? DEFAULT_COMPLETION_TOKENS);
   const rule = options.rateLimit === false ? undefined : (options.rateLimit ?? {});
   const reservationTtlMs = options.reservationTtlMs ?? DEFAULT_RESERVATION_TTL_MS;
+  const headroom = new AdmissionHeadroom();
 
   // Output tokens of a run that reported none. If billing cannot count them, the reserved
   // estimate is booked instead (flagged estimated either way): losing the usage is worse.
@@ -89,7 +92,8 @@ export function createGuard(clients: AegisClients, options: GuardOptions = {}): 
     const principal = await authenticate(clients.auth, request.credential, request.tenantId ?? '', request.clientIp ?? '', call);
     const tenantId = principal.tenantId;
     // The estimate is read-only: it runs beside the decision instead of after it. Its failure
-    // (an unknown model, say) is reported only if the decision allowed.
+    // (an unknown model, say) is reported only if the decision allowed. Without promptTokens it
+    // is billing's EstimateTokens; with them, no call at all (billing prices it when reserving).
     const estimating = estimate(clients.billing, tenantId, request.model, textOf(request.input),
       request.promptTokens === undefined ? undefined : toBigInt(request.promptTokens), toBigInt(request.maxOutputTokens, completionDefault), call);
     estimating.catch(() => {});
@@ -99,39 +103,54 @@ export function createGuard(clients: AegisClients, options: GuardOptions = {}): 
     if (limits?.maxTokensPerRequest !== undefined && est.totalTokens > limits.maxTokensPerRequest) {
       throw new PermissionDeniedError('max_tokens_per_request', `the request may use up to ${est.totalTokens} tokens; the role allows ${limits.maxTokensPerRequest} per request`, decision.permission);
     }
-    const rateLimit = rule === undefined ? undefined : await admit(clients.ratelimit, rule, principal, est.totalTokens, call);
+    // Rate limit, concurrency slot, budget hold and input scan: at once while the bucket has
+    // room (AdmissionHeadroom), else the limiter first so a flood stops before billing and pii.
+    const bucket = rule === undefined ? undefined : bucketOf(rule, principal, est.totalTokens);
+    const admitting = (): Promise<RateLimitHeaders | undefined> =>
+      rule === undefined || bucket === undefined ? Promise.resolve(undefined) : admit(clients.ratelimit, rule, principal, bucket, call, headroom);
+    const together = bucket === undefined || headroom.likelyAdmits(bucket);
+    const admittedFirst = together ? undefined : await admitting();
 
     let slot: ExecutionSlot | undefined;
     let reservation: Reservation | undefined;
     let settled = false;
     try {
-      if (options.concurrency !== false) slot = await acquireSlot(clients.ratelimit, limits, principal, requestId, call);
-      // The hold and the input scan do not depend on each other: both run at once, and both must
-      // pass before the run. Refusals are still reported in step order (budget, then DLP).
-      const [held, scanned] = await Promise.allSettled([
+      const [admitted, slotted, held, scanned] = await Promise.allSettled([
+        together ? admitting() : Promise.resolve(admittedFirst),
+        options.concurrency !== false ? acquireSlot(clients.ratelimit, limits, principal, requestId, call) : Promise.resolve(undefined),
         reserve(clients.billing, principal, requestId, est, reservationTtlMs, call),
         scan(clients.pii, tenantId, request.input, 'input', call),
       ]);
+      // Keep what was acquired before reporting a refusal, so the catch below gives it back.
+      if (slotted.status === 'fulfilled') slot = slotted.value;
+      if (held.status === 'fulfilled') reservation = held.value.reservation;
+      // Refusals are reported in step order: rate limit, concurrency, budget, DLP.
+      if (admitted.status === 'rejected') throw admitted.reason;
+      if (slotted.status === 'rejected') throw slotted.reason;
       if (held.status === 'rejected') throw held.reason;
-      reservation = held.value;
       if (scanned.status === 'rejected') throw scanned.reason;
+      const rateLimit = admitted.value;
       const input = scanned.value;
+      const hold = held.value.reservation;
 
       const result = await run({
-        input: input.content, principal, decision, reservation, requestId,
+        input: input.content, principal, decision, reservation: hold, requestId,
         signal: runSignal(request, limits?.maxExecutionTime !== undefined ? msOf(limits.maxExecutionTime) : undefined),
       });
       // From here the model has run, so the usage is real: the output scan and the commit run at
       // once, and the usage is booked whatever the scan says.
       settled = true;
+      // The run is over: its concurrency slot is free while the output is scanned and committed.
+      const freeing = slot?.release();
       const model = result.model ?? request.model;
       const scanningOutput: Promise<{ ok: { content: RunResult['output']; summary: ScanSummary } } | { failed: unknown }> =
         scan(clients.pii, tenantId, result.output, 'output', call).then((ok) => ({ ok }), (failed: unknown) => ({ failed }));
       const estimated = result.usage === undefined;
       const tokens = tokenUsage(result.usage ?? { promptTokens: est.promptTokens, completionTokens: await countedTokens(tenantId, model, result.output, est.completionTokens) });
       // No signal: a client that leaves now must not keep the usage from being booked.
-      const committed = await commit(clients.billing, reservation, model, tokens, estimated, agentId, {});
+      const committed = await commit(clients.billing, hold, model, tokens, estimated, agentId, {});
       const scannedOutput = await scanningOutput;
+      await freeing;
       if ('failed' in scannedOutput) throw scannedOutput.failed;
       const output = scannedOutput.ok;
       const durationMs = performance.now() - started;
@@ -140,9 +159,9 @@ export function createGuard(clients: AegisClients, options: GuardOptions = {}): 
         principal, decision, requestId, agentId, resource: request.resource, model, clientIp: request.clientIp ?? '', durationMs, tokens, cost: committed.cost, dlp,
       });
       const guardResult: GuardResult = {
-        output: output.content, principal, decision, requestId, reservation: committed.reservation ?? reservation,
+        output: output.content, principal, decision, requestId, reservation: committed.reservation ?? hold,
         tokens: { promptTokens: tokens.promptTokens, completionTokens: tokens.completionTokens, cachedPromptTokens: tokens.cachedPromptTokens, cacheWriteTokens: tokens.cacheWriteTokens, reasoningTokens: tokens.reasoningTokens },
-        estimated, cost: committed.cost ?? est.cost!, usageEventId: committed.usageEventId, dlp,
+        estimated, cost: committed.cost ?? held.value.estimatedCost, usageEventId: committed.usageEventId, dlp,
         ...(rateLimit !== undefined ? { rateLimit } : {}), execution, durationMs,
       };
       if (options.onExecution !== undefined) {

@@ -3,4 +3,6 @@
 // these, never `*`: a leaked platform credential then cannot administer anything.
 export const GUARD_PERMISSIONS: readonly string[] = Object.freeze([
   'decision:check', 'ratelimit:check', 'lease:acquire', 'budget:reserve', 'price:read', 'usage:record', 'pii:detect',
+  // auth's WatchCredentialEvents, which keeps the guard's verification cache honest.
+  'credential:watch',
 ]);

@@ -138,10 +138,15 @@ export function fakeAegis(answers: FakeAnswers = {}, clientOpts: { retry?: { max
     router.service(ReservationService, {
       async reserveBudget(req, ctx) {
         await record('ReserveBudget', req, ctx);
-        return answer(answers.reserve, {
+        // Billing prices estimated_usage as EstimateCost would: 1000 nanos a token here.
+        const usage = req.estimatedUsage;
+        if (usage?.model === 'unknown-model') throw new ConnectError(`model ${usage.provider}/${usage.model} is not in the price catalogue`, Code.NotFound);
+        const estimatedCost = req.estimatedCost ?? { currencyCode: 'USD', amountNanos: ((usage?.tokens?.promptTokens ?? 0n) + (usage?.tokens?.completionTokens ?? 0n)) * 1000n };
+        // A configured answer gets the priced estimate unless it sets estimatedCost itself (even to undefined).
+        return { estimatedCost, ...(await answer(answers.reserve, {
           allowed: true,
-          reservation: { tenantId: req.tenantId, reservationId: 'res-1', requestId: req.requestId, amount: req.estimatedCost, tokens: req.estimatedTokens, status: ReservationStatus.HELD },
-        }, req);
+          reservation: { tenantId: req.tenantId, reservationId: 'res-1', requestId: req.requestId, amount: estimatedCost, tokens: req.estimatedTokens, status: ReservationStatus.HELD },
+        }, req)) } as MessageInitShape<typeof ReserveBudgetResponseSchema>;
       },
       async commitReservation(req, ctx) {
         await record('CommitReservation', req, ctx);

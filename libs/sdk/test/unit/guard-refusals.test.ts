@@ -119,6 +119,8 @@ describe('refusals', () => {
     });
     const err = await refusal(guard(request(), echo));
     expect(err).toMatchObject({ kind: 'rate_limited', reason: 'concurrency', retryAfterMs: 4000 });
-    expect(names()).not.toContain('ReserveBudget');
+    // The hold was asked for beside the slot: it is given back.
+    expect(names()).toEqual(expect.arrayContaining(['ReserveBudget', 'ReleaseReservation']));
+    expect(names()).not.toContain('CommitReservation');
   });
 });

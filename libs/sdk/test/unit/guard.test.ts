@@ -21,7 +21,8 @@ describe('guard flow', () => {
     const at = (rpc: string) => order.indexOf(rpc);
     expect(order[0]).toBe('VerifyApiKey');
     expect(at('Check')).toBeLessThan(at('RateLimit.Check'));
-    expect(at('EstimateCost')).toBeLessThan(at('ReserveBudget'));
+    // Billing prices the estimate when reserving: no EstimateCost round trip.
+    expect(order).not.toContain('EstimateCost');
     expect(at('RateLimit.Check')).toBeLessThan(at('ReserveBudget'));
     // The hold and the input scan run together, both before the run; the output scan and the
     // commit run together, after it.
@@ -57,8 +58,32 @@ describe('guard flow', () => {
     const rate = calls.find((c) => c.rpc === 'RateLimit.Check')!.message as { cost: bigint; selector: { limitSet: string; tier: number } };
     expect(rate.cost).toBe(100n); // 10 prompt tokens (fake tokenizer: 4 chars each) + 90
     expect(rate.selector).toMatchObject({ limitSet: 'llm_tokens', tier: 0 });
-    const reserve = calls.find((c) => c.rpc === 'ReserveBudget')!.message as { estimatedTokens: bigint; estimatedCost: { amountNanos: bigint }; userId: string; apiKeyId: string };
-    expect(reserve).toMatchObject({ estimatedTokens: 100n, estimatedCost: { amountNanos: 100_000n }, userId: 'user-1', apiKeyId: 'key-1' });
+    const reserve = calls.find((c) => c.rpc === 'ReserveBudget')!.message as { estimatedTokens: bigint; estimatedCost: unknown; userId: string; apiKeyId: string };
+    expect(reserve).toMatchObject({
+      estimatedTokens: 100n, userId: 'user-1', apiKeyId: 'key-1',
+      estimatedUsage: { provider: 'openai', model: 'gpt-4o', tokens: { promptTokens: 10n, completionTokens: 90n } },
+    });
+    expect(reserve.estimatedCost).toBeUndefined();
+  });
+
+  test('with promptTokens given, nothing is estimated by RPC; the result falls back to the held estimate only without a commit cost', async () => {
+    const { guard, names } = setup();
+    const result = await guard(request({ promptTokens: 12 }), echo);
+    expect(names()).not.toContain('EstimateTokens');
+    expect(names()).not.toContain('EstimateCost');
+    expect(result.cost).toMatchObject({ amountNanos: 42_000n });
+  });
+
+  test('a billing that does not price estimated_usage (older than the SDK) holds nothing: refused, the hold released, nothing run', async () => {
+    const { guard, names } = setup({ reserve: { allowed: true, reservation: { reservationId: 'res-9', status: ReservationStatus.HELD }, estimatedCost: undefined } });
+    let ran = false;
+    const err = await refusal(guard(request(), async (ctx) => {
+      ran = true;
+      return echo(ctx);
+    }));
+    expect(err).toMatchObject({ step: 'reserve', code: Code.FailedPrecondition });
+    expect(ran).toBe(false);
+    expect(names()).toContain('ReleaseReservation');
   });
 
   test('a run that reports no usage is billed with counted output tokens, flagged estimated', async () => {

@@ -11,8 +11,8 @@ export type CredentialEvent =
   | { kind: 'api_key'; tenantId: string; keyId: string }
   /** A user was disabled or lost roles: drop everything cached for them, refuse their tokens issued before `at`. */
   | { kind: 'user'; tenantId: string; userId: string; at: number }
-  /** An access token was revoked: refuse its jti until it would have expired anyway. */
-  | { kind: 'access_token'; jti: string; expiresAt: number }
+  /** An access token was revoked: refuse its jti until it would have expired anyway (`tenantId` since the SDK's watch stream). */
+  | { kind: 'access_token'; jti: string; expiresAt: number; tenantId?: string }
   /** A session ended: refuse access tokens carrying its id until `expiresAt`. */
   | { kind: 'session'; tenantId: string; sessionId: string; expiresAt: number };
 

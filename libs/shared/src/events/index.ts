@@ -15,7 +15,7 @@ export type { Redelivery } from './embedded/partition-worker.js';
 export { KafkaEventBus, type KafkaEventBusOptions } from './kafka/kafka-event-bus.js';
 export { DEFAULT_CONSUMER_TIMINGS, type ConsumerTimings } from './kafka/kafka-subscription.js';
 export { murmur2, partitionForKey } from './partitioner.js';
-export { traceContextOf } from './trace-context.js';
+export { activeTraceCarrier, inStoredTraceContext, traceContextOf } from './trace-context.js';
 export {
   DEAD_LETTER_HEADERS,
   DEAD_LETTER_SUFFIX,
@@ -26,4 +26,4 @@ export {
   publishDeadLetters,
   type DeadLetter,
 } from './dead-letter.js';
-export { DeadLetterFlusher, type DeadLetterFlusherOptions } from './dead-letter-flusher.js';
+export { OutboxFlusher, type OutboxFlusherOptions } from './outbox-flusher.js';

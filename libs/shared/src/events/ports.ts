@@ -59,10 +59,17 @@ export interface Subscription {
   /**
    * Handles consecutive events of one partition, in offset order. The batch's position is
    * committed only after this resolves; if it rejects, the same events are delivered again
-   * after a backoff. Every event in one call shares one trace context, and the call runs
-   * inside it (see README).
+   * after a backoff. By default every event in one call shares one trace context, and the call
+   * runs inside it (see README); with `traceContext: 'linked'` see there.
    */
   handleBatch(events: readonly ConsumedEvent[], ctx: BatchContext): Promise<void>;
+  /**
+   * `per-run` (default): a batch is split into runs of consecutive events from one publisher
+   * trace, and each run's call continues that trace. `linked`: the whole batch in one call,
+   * inside a new span linked to every publisher's trace; for consumers that aggregate events
+   * of many requests (a ledger, an audit store), which would otherwise get one event per call.
+   */
+  traceContext?: 'per-run' | 'linked';
   /**
    * How many partitions this member handles at once (default 1 on Kafka: one batch at a time).
    * Above 1, `handleBatch` may run concurrently for different partitions, never for one

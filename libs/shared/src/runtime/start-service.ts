@@ -52,6 +52,14 @@ const decisionPointOfGroup = new WeakMap<EventBus, PermissionDecider>();
 const POLICY_SERVICE = 'policy';
 
 /**
+ * The policy service started in the same group, for a service built before it (auth decides
+ * `credential:watch` through it): looked up when a decision is needed, not at build time.
+ */
+export function groupDecisionPoint(events: EventBus): PermissionDecider | undefined {
+  return decisionPointOfGroup.get(events);
+}
+
+/**
  * Configuration → dependencies → migrations → service → listening server, the same for
  * every service. Health stays NOT_SERVING until everything above succeeded. Every non-public
  * RPC requires a verified credential (the authentication interceptor).

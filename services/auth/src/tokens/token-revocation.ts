@@ -86,7 +86,7 @@ export class TokenRevocation implements CredentialInvalidation {
     if (live.length === 0) return;
     await this.#announce(async () => {
       await Promise.all(live.map((r) => this.#deps.marks.revokeJti(r.jti, r.expireTime, now)));
-      await Promise.all(live.map((r) => this.#deps.credentialEvents.publish({ kind: 'access_token', jti: r.jti, expiresAt: r.expireTime.getTime() })));
+      await Promise.all(live.map((r) => this.#deps.credentialEvents.publish({ kind: 'access_token', tenantId: r.tenantId, jti: r.jti, expiresAt: r.expireTime.getTime() })));
     });
   }
 

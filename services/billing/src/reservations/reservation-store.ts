@@ -1,8 +1,10 @@
-import type { SqlDatabase, SqlExecutor } from '@aegis/shared';
+import { unavailable, type ActorInit, type SqlDatabase, type SqlExecutor } from '@aegis/shared';
 import { uuidv7 } from 'uuidv7';
-import { appliesTo, budgetPeriodAt, fits, type BudgetRow, type Estimate, type PeriodCounters } from '../budgets/budget.js';
-import { countersFromRow, type BudgetStore } from '../budgets/budget-store.js';
+import { appliesTo, budgetPeriodAt, type BudgetRow, type Estimate, type PeriodCounters } from '../budgets/budget.js';
 import type { BudgetState } from '../budgets/budget-book.js';
+import type { TenantBudgets } from '../budgets/tenant-budgets.js';
+import type { Tokens } from '../money/cost.js';
+import type { Interval } from '../periods/period.js';
 import type { TenantZones } from '../periods/tenant-zones.js';
 import { reservationFromRow, STATE_CODE, type DbReservation, type ReservationRow } from './reservation.js';
 
@@ -19,17 +21,56 @@ export type ReserveResult =
   | { allowed: true; reservation: ReservationRow; states: BudgetState[]; existing: boolean }
   | { allowed: false; blockingBudgetId: string; states: BudgetState[] };
 
+/** What a commit's usage event says beyond the reservation's own fields. */
+export interface CommittedUsage {
+  provider: string;
+  model: string;
+  tokens: Tokens;
+  occurTime: Date;
+  estimated: boolean;
+  agentId: string;
+  actor: ActorInit;
+  /** The commit's trace context (W3C headers), for the relay to publish the event in. */
+  trace?: Record<string, string>;
+}
+
+/** A budget period's counters as reserve_budget returns them (bigints as text). */
+interface DbCounters {
+  budget_id: string;
+  period_start: string;
+  spent_nanos: string;
+  spent_tokens: string;
+  reserved_nanos: string;
+  reserved_tokens: string;
+}
+
+/** Budgets changed under three reservations in a row: give up rather than spin. */
+const STALE_ATTEMPTS = 3;
+
+function statesOf(live: readonly { budget: BudgetRow; period: Interval }[], rows: readonly DbCounters[]): BudgetState[] {
+  const byBudget = new Map(rows.map((r) => [r.budget_id, r]));
+  return live.map(({ budget, period }) => {
+    const row = byBudget.get(budget.budgetId);
+    const counters: PeriodCounters = row === undefined
+      ? { spentNanos: 0n, spentTokens: 0n, reservedNanos: 0n, reservedTokens: 0n }
+      : { spentNanos: BigInt(row.spent_nanos), spentTokens: BigInt(row.spent_tokens), reservedNanos: BigInt(row.reserved_nanos), reservedTokens: BigInt(row.reserved_tokens) };
+    return { budget, period, counters };
+  });
+}
+
 /**
  * Reservations with Postgres row locks. The counters of every budget a request counts against
- * are locked (SELECT ... FOR UPDATE, in budget id order, so two reservations never deadlock),
- * checked and raised in one transaction: concurrent reservations on any number of instances
- * queue on the rows and each sees the holds of those before it, so a hard budget is never
- * promised twice. The ledger books spend into the same rows, and takes a settled hold off in
- * the same transaction, so holds and spend never disagree. Lock order everywhere: reservation
- * rows first, then budget period rows.
+ * are locked (in budget id order, so two reservations never deadlock), checked and raised in one
+ * transaction: concurrent reservations on any number of instances queue on the rows and each
+ * sees the holds of those before it, so a hard budget is never promised twice. Reserve and
+ * commit are SQL functions (migrations/0004_reservation_functions.sql), one round trip each,
+ * so the rows stay locked for the function's run only, never across network round trips. The
+ * ledger books spend into the same rows, and takes a settled hold off in the same transaction,
+ * so holds and spend never disagree. Lock order everywhere: reservation rows first, then budget
+ * period rows.
  */
 export class ReservationStore {
-  constructor(private readonly opts: { db: SqlDatabase; budgets: BudgetStore; zones: TenantZones }) {}
+  constructor(private readonly opts: { db: SqlDatabase; budgets: TenantBudgets; zones: TenantZones }) {}
 
   async byRequest(tenantId: string, requestId: string, executor: SqlExecutor = this.opts.db): Promise<ReservationRow | undefined> {
     const result = await executor.query<DbReservation>('SELECT * FROM reservations WHERE tenant_id = $1 AND request_id = $2', [tenantId, requestId]);
@@ -42,73 +83,83 @@ export class ReservationStore {
     return result.rows[0] === undefined ? undefined : reservationFromRow(result.rows[0]);
   }
 
+  /**
+   * Holds the estimate on the budgets that apply, or refuses: one reserve_budget call (one round
+   * trip; migrations/0004 says how it stays exact). The tenant's budgets come from memory; the
+   * function checks them against the table and answers `stale` when they changed, and then
+   * this reloads them and calls again.
+   */
   async reserve(input: ReserveInput, now: Date): Promise<ReserveResult> {
-    return this.opts.db.transaction(async (tx) => {
-      const budgets = (await this.opts.budgets.ofTenants([input.tenantId], tx)).filter((b) => appliesTo(b, input.userId, input.apiKeyId));
-      const existing = await this.byRequest(input.tenantId, input.requestId, tx);
-      if (existing !== undefined) return { allowed: true, reservation: existing, states: await this.lockedStates(tx, budgets, now, false), existing: true };
-      const states = await this.lockedStates(tx, budgets, now, true);
-      const blocking = states.find((s) => !fits(s.budget, s.counters, input.estimate));
-      if (blocking !== undefined) return { allowed: false, blockingBudgetId: blocking.budget.budgetId, states };
+    for (let attempt = 1; ; attempt++) {
+      const known = await this.opts.budgets.of(input.tenantId);
+      const live = this.livePeriods(known.filter((b) => appliesTo(b, input.userId, input.apiKeyId)), now);
+      const reservation = this.newReservation(input, live, now);
+      const result = await this.opts.db.query<{ outcome: 'stale' | 'existing' | 'blocked' | 'reserved'; blocking_budget_id: string | null; counters: DbCounters[] | string }>(
+        `SELECT outcome, blocking_budget_id, counters FROM reserve_budget($1, $2, $3::jsonb, $4, $5, $6::uuid[], $7::bigint[], $8::uuid[], $9::timestamptz[], $10::timestamptz[])`,
+        [input.tenantId, input.requestId, JSON.stringify({
+          reservation_id: reservation.reservationId, user_id: reservation.userId, api_key_id: reservation.apiKeyId, holds: reservation.holds,
+          create_time: reservation.createTime.toISOString(), expire_time: reservation.expireTime.toISOString(), usage_event_id: reservation.usageEventId,
+        }), input.estimate.nanos.toString(), input.estimate.tokens.toString(),
+        known.map((b) => b.budgetId), known.map((b) => b.version.toString()),
+        live.map((l) => l.budget.budgetId), live.map((l) => l.period.start.toISOString()), live.map((l) => l.period.end?.toISOString() ?? null)]);
+      const { outcome, blocking_budget_id: blocking, counters } = result.rows[0]!;
+      if (outcome === 'stale') {
+        this.opts.budgets.forget(input.tenantId);
+        if (attempt < STALE_ATTEMPTS) continue;
+        throw unavailable(`the budgets of tenant ${input.tenantId} are changing; retry the reservation`);
+      }
+      const states = statesOf(live, typeof counters === 'string' ? (JSON.parse(counters) as DbCounters[]) : counters);
+      if (outcome === 'blocked') return { allowed: false, blockingBudgetId: blocking!, states };
+      if (outcome === 'existing') {
+        // The retry of a request already reserved: its reservation, read only on this rare path.
+        const existing = await this.byRequest(input.tenantId, input.requestId);
+        if (existing === undefined) throw new Error(`reservation of request ${input.requestId} not found after reserve_budget saw it`);
+        return { allowed: true, reservation: existing, states, existing: true };
+      }
       for (const s of states) {
-        await tx.query('UPDATE budget_periods SET reserved_nanos = reserved_nanos + $3, reserved_tokens = reserved_tokens + $4 WHERE budget_id = $1 AND period_start = $2',
-          [s.budget.budgetId, s.period.start, input.estimate.nanos.toString(), input.estimate.tokens.toString()]);
         s.counters = { ...s.counters, reservedNanos: s.counters.reservedNanos + input.estimate.nanos, reservedTokens: s.counters.reservedTokens + input.estimate.tokens };
       }
-      const reservation: ReservationRow = {
-        reservationId: uuidv7(), tenantId: input.tenantId, userId: input.userId, apiKeyId: input.apiKeyId, requestId: input.requestId,
-        amountNanos: input.estimate.nanos, tokens: input.estimate.tokens, holdNanos: input.estimate.nanos, holdTokens: input.estimate.tokens,
-        holds: states.map((s) => ({ budgetId: s.budget.budgetId, periodStart: s.period.start.toISOString() })), holdActive: true, state: 'held',
-        createTime: now, expireTime: new Date(now.getTime() + input.ttlMs), settleTime: undefined, committedNanos: 0n, committedTokens: 0n,
-        usageEventId: uuidv7(), booked: false,
-      };
-      await tx.query(
-        `INSERT INTO reservations (reservation_id, tenant_id, user_id, api_key_id, request_id, amount_nanos, tokens, hold_nanos, hold_tokens, holds,
-           hold_active, status, create_time, expire_time, usage_event_id)
-         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10::jsonb,true,1,$11,$12,$13)`,
-        [reservation.reservationId, reservation.tenantId, reservation.userId, reservation.apiKeyId, reservation.requestId, reservation.amountNanos.toString(),
-          reservation.tokens.toString(), reservation.holdNanos.toString(), reservation.holdTokens.toString(), JSON.stringify(reservation.holds),
-          reservation.createTime, reservation.expireTime, reservation.usageEventId]);
       return { allowed: true, reservation, states, existing: false };
-    });
+    }
   }
 
-  /** The budgets' current period rows, created if missing and (when `lock`) locked in id order. */
-  private async lockedStates(tx: SqlExecutor, budgets: readonly BudgetRow[], now: Date, lock: boolean): Promise<BudgetState[]> {
-    const states: BudgetState[] = [];
+  /** The budgets' current periods (a fixed budget outside its window has none), in budget id order. */
+  private livePeriods(budgets: readonly BudgetRow[], now: Date): { budget: BudgetRow; period: Interval }[] {
+    const live: { budget: BudgetRow; period: Interval }[] = [];
     for (const budget of [...budgets].sort((a, b) => (a.budgetId < b.budgetId ? -1 : 1))) {
       const period = budgetPeriodAt(budget, now, this.opts.zones.zoneOf(budget.tenantId));
-      if (period === undefined) continue;
-      await tx.query('INSERT INTO budget_periods (budget_id, period_start, period_end) VALUES ($1, $2, $3) ON CONFLICT (budget_id, period_start) DO NOTHING',
-        [budget.budgetId, period.start, period.end ?? null]);
-      const result = await tx.query<Parameters<typeof countersFromRow>[0]>(
-        `SELECT budget_id, period_start, spent_nanos, spent_tokens, reserved_nanos, reserved_tokens FROM budget_periods WHERE budget_id = $1 AND period_start = $2${lock ? ' FOR UPDATE' : ''}`,
-        [budget.budgetId, period.start]);
-      const counters: PeriodCounters = countersFromRow(result.rows[0]!);
-      states.push({ budget, period, counters });
+      if (period !== undefined) live.push({ budget, period });
     }
-    return states;
+    return live;
+  }
+
+  private newReservation(input: ReserveInput, live: readonly { budget: BudgetRow; period: Interval }[], now: Date): ReservationRow {
+    return {
+      reservationId: uuidv7(), tenantId: input.tenantId, userId: input.userId, apiKeyId: input.apiKeyId, requestId: input.requestId,
+      amountNanos: input.estimate.nanos, tokens: input.estimate.tokens, holdNanos: input.estimate.nanos, holdTokens: input.estimate.tokens,
+      holds: live.map((l) => ({ budgetId: l.budget.budgetId, periodStart: l.period.start.toISOString() })), holdActive: true, state: 'held',
+      createTime: now, expireTime: new Date(now.getTime() + input.ttlMs), settleTime: undefined, committedNanos: 0n, committedTokens: 0n,
+      usageEventId: uuidv7(), booked: false,
+    };
   }
 
   /**
-   * Settles a held (or expired) reservation with its actual usage: the hold becomes the actual
-   * amount until the ledger books the usage event (which then takes it off). Returns the row
-   * after the change; a reservation already committed is returned unchanged.
+   * Settles a held (or expired) reservation with its actual usage and writes its usage event to
+   * the outbox, in one commit_reservation call (one round trip, one transaction): the hold
+   * becomes the actual amount until the ledger books the event, which then takes it off. Returns
+   * the row after the change; one already committed or released is returned unchanged.
    */
-  async commit(tenantId: string, reservationId: string, actual: Estimate, now: Date): Promise<ReservationRow | undefined> {
-    return this.opts.db.transaction(async (tx) => {
-      const r = await this.get(tenantId, reservationId, tx, true);
-      if (r === undefined || r.state === 'committed' || r.state === 'released') return r;
-      if (r.holdActive) {
-        await this.adjustHolds(tx, r, actual.nanos - r.holdNanos, actual.tokens - r.holdTokens);
-      }
-      await tx.query(
-        `UPDATE reservations SET status = 2, settle_time = $3, committed_amount_nanos = $4, committed_tokens = $5,
-           hold_nanos = CASE WHEN hold_active THEN $4::bigint ELSE hold_nanos END, hold_tokens = CASE WHEN hold_active THEN $5::bigint ELSE hold_tokens END
-         WHERE tenant_id = $1 AND reservation_id = $2`,
-        [tenantId, reservationId, now, actual.nanos.toString(), actual.tokens.toString()]);
-      return { ...r, state: 'committed', settleTime: now, committedNanos: actual.nanos, committedTokens: actual.tokens };
-    });
+  async commit(tenantId: string, reservationId: string, actual: Estimate, usage: CommittedUsage, now: Date): Promise<ReservationRow | undefined> {
+    if (!/^[0-9a-f-]{36}$/i.test(reservationId)) return undefined;
+    const result = await this.opts.db.query<DbReservation>('SELECT * FROM commit_reservation($1, $2, $3, $4, $5, $6::jsonb)', [
+      tenantId, reservationId, actual.nanos.toString(), actual.tokens.toString(), now, JSON.stringify({
+        provider: usage.provider, model: usage.model, prompt_tokens: usage.tokens.prompt.toString(), completion_tokens: usage.tokens.completion.toString(),
+        cached_prompt_tokens: usage.tokens.cachedPrompt.toString(), cache_write_tokens: usage.tokens.cacheWrite.toString(),
+        reasoning_tokens: usage.tokens.reasoning.toString(), agent_id: usage.agentId, occur_time: usage.occurTime.toISOString(),
+        estimated: usage.estimated, actor: usage.actor, trace: usage.trace ?? null,
+      }),
+    ]);
+    return result.rows[0] === undefined ? undefined : reservationFromRow(result.rows[0]);
   }
 
   /** Gives a held reservation's budget back (released, or expired by the sweeper). */

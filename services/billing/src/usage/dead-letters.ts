@@ -1,4 +1,4 @@
-import { DeadLetterFlusher, deadLetterTopicSpec, publishDeadLetters, type EventBus, type EventProducer, type Logger, type SqlDatabase } from '@aegis/shared';
+import { OutboxFlusher, deadLetterTopicSpec, publishDeadLetters, type EventBus, type EventProducer, type Logger, type SqlDatabase } from '@aegis/shared';
 
 interface PendingRow {
   topic: string;
@@ -23,10 +23,10 @@ export async function ensureUsageDeadLetterTopic(bus: EventBus, usageTopic: stri
  * Republishes rejected usage on `<topic>.dlq` (docs/events.md, "Dead letters"). The booking
  * transaction parks each rejected message in usage_rejected (the outbox); a flush publishes the
  * rows not yet dead-lettered and marks them. The consumer only `kick`s a flush and moves on (the
- * sweeper kicks too); the draining rules are the shared DeadLetterFlusher's.
+ * sweeper kicks too); the draining rules are the shared OutboxFlusher's.
  */
-export function usageDeadLetters(deps: { db: SqlDatabase; producer: EventProducer; groupId: string; logger: Logger; batchSize?: number }): DeadLetterFlusher {
-  return new DeadLetterFlusher({
+export function usageDeadLetters(deps: { db: SqlDatabase; producer: EventProducer; groupId: string; logger: Logger; batchSize?: number }): OutboxFlusher {
+  return new OutboxFlusher({
     batchSize: deps.batchSize,
     logger: deps.logger,
     failureMessage: 'rejected usage not yet dead-lettered; it stays parked in usage_rejected and is retried at the next flush',

@@ -1,4 +1,4 @@
-import { decodeEvent, type ConsumedEvent, type DeadLetterFlusher, type EventBus, type Logger, type SubscriptionHandle } from '@aegis/shared';
+import { decodeEvent, type ConsumedEvent, type OutboxFlusher, type EventBus, type Logger, type SubscriptionHandle } from '@aegis/shared';
 import { BookingQueue } from './booking-queue.js';
 import type { LedgerWriter, OriginOf, Rejected } from './ledger-writer.js';
 import { entryFromEvent, type UsageEntry } from './usage-entry.js';
@@ -16,7 +16,7 @@ export interface LedgerConsumerOptions {
   partitionsConcurrently?: number;
   logger: Logger;
   /** Republishes parked (rejected) messages on `<topic>.dlq`, kicked after a booking that parked some; without it they stay in usage_rejected only. Await its idle() after stopping. */
-  deadLetters?: DeadLetterFlusher;
+  deadLetters?: OutboxFlusher;
   /** Called after each committed transaction with the number of events newly booked. */
   onBooked?: (count: number) => void;
 }
@@ -48,6 +48,8 @@ export async function startLedgerConsumer(opts: LedgerConsumerOptions): Promise<
     topics: [opts.topic],
     fromBeginning: opts.fromBeginning,
     partitionsConcurrently: concurrently,
+    // A batch mixes many requests' traces: one call per batch, linked to them (not one per event).
+    traceContext: 'linked',
     async handleBatch(events, ctx) {
       for (let i = 0; i < events.length; i += opts.batchSize) {
         const slice = events.slice(i, i + opts.batchSize);

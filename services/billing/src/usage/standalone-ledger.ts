@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import { createDatabase, createEventBus, createLogger, migrate, type DeadLetterFlusher, type EventBus, type Logger, type SqlDatabase, type SubscriptionHandle } from '@aegis/shared';
+import { createDatabase, createEventBus, createLogger, migrate, type OutboxFlusher, type EventBus, type Logger, type SqlDatabase, type SubscriptionHandle } from '@aegis/shared';
 import { BudgetStore } from '../budgets/budget-store.js';
 import { TenantZoneBook } from '../periods/tenant-zones.js';
 import { PriceStore } from '../prices/price-store.js';
@@ -28,7 +28,7 @@ export interface StandaloneLedgerOptions {
 export interface StandaloneLedger {
   db: SqlDatabase;
   bus: EventBus;
-  deadLetters: DeadLetterFlusher;
+  deadLetters: OutboxFlusher;
   subscription: SubscriptionHandle;
   stop(): Promise<void>;
 }

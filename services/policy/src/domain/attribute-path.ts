@@ -14,6 +14,18 @@ export interface EvalEnv {
   readonly request: DecisionRequest;
   readonly clock: TenantClock;
   time: TimeAttributes | undefined;
+  /**
+   * Set once a condition reads `time.*` or `request.*`, attributes that differ from one call
+   * to the next for the same principal, action and resource: such a decision must not be
+   * reused. Evaluation is deterministic in what it read, so a decision that never set this
+   * comes out the same for any clock, client IP and request context.
+   */
+  readPerCall: boolean;
+}
+
+/** A fresh evaluation state for one decision. */
+export function evalEnv(request: DecisionRequest, clock: TenantClock): EvalEnv {
+  return { request, clock, time: undefined, readPerCall: false };
 }
 
 /** Reads one attribute; undefined when absent. */
@@ -60,6 +72,7 @@ function fromObject(pick: (env: EvalEnv) => JsonObject | undefined, segments: re
 }
 
 function timeAttribute(env: EvalEnv, name: string): JsonValue | undefined {
+  env.readPerCall = true;
   const pinned = env.request.context.pinnedTime;
   if (pinned !== undefined && Object.hasOwn(pinned, name)) return pinned[name];
   env.time ??= env.clock.at(env.request.context.now);
@@ -82,8 +95,14 @@ export function compileAttributePath(path: string): AttributeGetter {
       if (single && first === 'id') return (env) => env.request.resource.id;
       return fromObject((env) => env.request.resource.attributes, segments);
     case 'request':
-      if (single && first === 'ip') return (env) => env.request.context.ip;
-      return fromObject((env) => env.request.context.attributes, segments);
+      if (single && first === 'ip') return (env) => {
+        env.readPerCall = true;
+        return env.request.context.ip;
+      };
+      return fromObject((env) => {
+        env.readPerCall = true;
+        return env.request.context.attributes;
+      }, segments);
     case 'time':
       return (env) => timeAttribute(env, first);
     default:

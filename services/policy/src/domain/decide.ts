@@ -1,4 +1,4 @@
-import type { EvalEnv } from './attribute-path.js';
+import { evalEnv, type EvalEnv } from './attribute-path.js';
 import type { SensitivityCheck } from './condition.js';
 import { isSensitivePath } from './masking.js';
 import type { CompiledPolicy } from './policy.js';
@@ -55,14 +55,14 @@ export function decide(set: CompiledPolicySet, request: DecisionRequest): Decisi
   const resource = request.resource.kind;
   const permission = `${resource}:${action}`;
 
+  let env: EvalEnv | undefined;
   const deny = (reason: DecisionReason, explanation: string, matchedPolicies = NO_POLICIES) =>
-    denial(set.revision, permission, reason, explanation, matchedPolicies);
+    perCall(denial(set.revision, permission, reason, explanation, matchedPolicies), env);
 
   const applicable = set.applicable(resource, action, permission);
   if (applicable === undefined) return deny('no_match', `denied: "${permission}" is not a valid permission`);
-  let env: EvalEnv | undefined;
   if (applicable.denies.length > 0) {
-    env = { request, clock: set.clock, time: undefined };
+    env = evalEnv(request, set.clock);
     const denies = matching(applicable.denies, env);
     if (denies !== undefined) {
       return deny('policy_deny', explainPolicies('denied', denies, env, request), denies.map((p) => p.name));
@@ -91,7 +91,7 @@ export function decide(set: CompiledPolicySet, request: DecisionRequest): Decisi
     reason = 'role_permission';
     explanation = `allowed: role ${matchedRole} grants ${permission}${source !== matchedRole ? ` (inherited from ${source})` : ''}`;
   } else {
-    env ??= { request, clock: set.clock, time: undefined };
+    env ??= evalEnv(request, set.clock);
     const allows = applicable.allows.length > 0 ? matching(applicable.allows, env) : undefined;
     if (allows === undefined) return deny('no_match', explainNoMatch(permission, applicable.allows, env, request));
     reason = 'policy_allow';
@@ -104,7 +104,7 @@ export function decide(set: CompiledPolicySet, request: DecisionRequest): Decisi
     return deny('model_not_allowed', `denied: model ${model} is not in the model access of ${describeRoles(grant)}`);
   }
 
-  return {
+  return perCall({
     allowed: true,
     effect: 'allow',
     permission,
@@ -114,7 +114,13 @@ export function decide(set: CompiledPolicySet, request: DecisionRequest): Decisi
     explanation,
     obligations: grant.obligations,
     revision: set.revision,
-  };
+  }, env);
+}
+
+/** Marks a decision whose conditions read per-call attributes (see EvalEnv.readPerCall). */
+function perCall(decision: Decision, env: EvalEnv | undefined): Decision {
+  if (env?.readPerCall === true) decision.readPerCallAttributes = true;
+  return decision;
 }
 
 function denial(revision: number, permission: string, reason: DecisionReason, explanation: string, matchedPolicies: readonly string[]): Decision {

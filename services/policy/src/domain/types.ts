@@ -175,4 +175,9 @@ export interface Decision {
   /** Empty (no models, no limits) unless allowed. */
   obligations: Obligations;
   revision: number;
+  /**
+   * Set when a condition read `time.*` or `request.*`: the same request may be decided
+   * differently on the next call, so the decision must not be reused. Absent otherwise.
+   */
+  readPerCallAttributes?: true;
 }

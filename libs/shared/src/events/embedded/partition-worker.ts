@@ -5,7 +5,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import type { BatchContext, ConsumedEvent, Subscription } from '../ports.js';
-import { inTraceContextOf, splitByTraceContext } from '../trace-context.js';
+import { handlerRuns } from '../trace-context.js';
 import type { CommittedOffsets } from './committed-offsets.js';
 import type { PartitionLog, StoredRecord } from './partition-log.js';
 
@@ -72,13 +72,13 @@ export class PartitionWorker {
 
       let handledAll = true;
       try {
-        for (const run of splitByTraceContext(records.map((r) => this.consumedEvent(r)))) {
+        for (const { run, within } of handlerRuns(owner, records.map((r) => this.consumedEvent(r)))) {
           // Stopping, or the partition moved to another member: hand over at a run boundary.
           if (signal.aborted || this.o.owner() !== owner) {
             handledAll = false;
             break;
           }
-          next = await this.handleAndCommit(owner, run);
+          next = await this.handleAndCommit(owner, run, within);
           failures = 0;
         }
       } catch (err) {
@@ -96,11 +96,11 @@ export class PartitionWorker {
   }
 
   /** Handles one run and commits past it; returns the next offset to deliver. */
-  private async handleAndCommit(owner: Subscription, run: readonly ConsumedEvent[]): Promise<number> {
+  private async handleAndCommit(owner: Subscription, run: readonly ConsumedEvent[], within: <T>(handle: () => Promise<T>) => Promise<T>): Promise<number> {
     const ctx: BatchContext = { groupId: this.o.groupId, topic: this.o.topic, partition: this.o.partition, heartbeat: async () => undefined };
     const nextOffset = Number(run[run.length - 1]!.offset) + 1;
     const done = (async () => {
-      await inTraceContextOf(run, async () => owner.handleBatch(run, ctx));
+      await within(async () => owner.handleBatch(run, ctx));
       await this.o.offsets.commit(this.o.topic, this.o.partition, nextOffset);
     })();
     this.delivery = { owner, done };

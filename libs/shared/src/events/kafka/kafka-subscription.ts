@@ -1,7 +1,7 @@
 import kafkajs, { type Consumer, type EachBatchPayload, type IHeaders, type Kafka, type KafkaMessage, type RetryOptions } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { BatchContext, ConsumedEvent, Subscription, SubscriptionHandle } from '../ports.js';
-import { inTraceContextOf, splitByTraceContext } from '../trace-context.js';
+import { handlerRuns } from '../trace-context.js';
 
 /** Group membership timings; tests shorten them so joins and rebalances take milliseconds. */
 export interface ConsumerTimings {
@@ -91,11 +91,11 @@ async function handleKafkaBatch(subscription: Subscription, payload: EachBatchPa
   const ctx: BatchContext = { groupId: subscription.groupId, topic: batch.topic, partition: batch.partition, heartbeat };
   const events = batch.messages.map((m) => consumedEvent(batch.topic, batch.partition, m));
 
-  for (const run of splitByTraceContext(events)) {
+  for (const { run, within } of handlerRuns(subscription, events)) {
     // Stopping or a rebalance: leave the rest unresolved for whoever owns the partition next.
     if (!isRunning() || isStale()) return;
     try {
-      await inTraceContextOf(run, async () => subscription.handleBatch(run, ctx));
+      await within(async () => subscription.handleBatch(run, ctx));
     } catch (err) {
       logger.warn({ err, topic: batch.topic, partition: batch.partition, offset: run[0]!.offset }, 'event handler failed; events will be redelivered');
       throw new EventHandlerFailed(err);

@@ -3,7 +3,7 @@
 import { context, propagation, trace, type SpanContext } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
-import { BasicTracerProvider } from '@opentelemetry/sdk-trace-base';
+import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { pino } from 'pino';
 import { partitionForKey } from '../../../src/events/partitioner.js';
 import type { EventBus, SubscriptionHandle } from '../../../src/events/ports.js';
@@ -14,12 +14,17 @@ import { embeddedBackend, kafkaBackend, runPublisher } from './bus-backends.js';
 
 const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'error' });
 // Trace context needs a propagator and a context manager, as the telemetry module registers them.
-const tracer = new BasicTracerProvider().getTracer('event-bus-contract');
+// Registered globally too, so the bus's own batch spans (traceContext 'linked') are recorded.
+const spans = new InMemorySpanExporter();
+const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(spans)] });
+const tracer = provider.getTracer('event-bus-contract');
 beforeAll(() => {
   context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
   propagation.setGlobalPropagator(new W3CTraceContextPropagator());
+  trace.setGlobalTracerProvider(provider);
 });
 afterAll(() => {
+  trace.disable();
   propagation.disable();
   context.disable();
 });
@@ -213,6 +218,38 @@ describe.each([embeddedBackend(logger), kafkaBackend(logger)])('event bus contra
     expect(observed.get('second')).toMatchObject({ traceId: second.traceId, spanId: second.spanId });
     expect(second.traceId).not.toBe(first.traceId);
     expect(observed.get('untraced')).toBeUndefined();
+  });
+
+  test("traceContext 'linked': a batch mixing publishers' traces comes in one call, inside a span linked to each", async () => {
+    const topic = await newTopic('linked', 1);
+    const producer = bus.producer();
+    const publishedIn = async (value: string): Promise<SpanContext> =>
+      tracer.startActiveSpan(`publish ${value}`, async (span) => {
+        await producer.publish({ topic, key: 'tenant-1', value: bytes(value) });
+        span.end();
+        return span.spanContext();
+      });
+    // All published before anyone consumes, so they are delivered as one batch.
+    const published = [await publishedIn('a'), await publishedIn('b'), await publishedIn('c')];
+    await producer.publish({ topic, key: 'tenant-1', value: bytes('untraced') });
+    const calls: { values: string[]; active: SpanContext | undefined }[] = [];
+    await bus.subscribe({
+      groupId: uniqueKafkaName('g'),
+      topics: [topic],
+      fromBeginning: true,
+      traceContext: 'linked',
+      handleBatch: async (events) => {
+        calls.push({ values: events.map((e) => text(e.value)), active: trace.getSpanContext(context.active()) });
+      },
+    }).then((h) => handles.push(h));
+    await waitUntil(() => calls.flatMap((c) => c.values).length === 4, 'four handled events');
+
+    expect(calls.map((c) => c.values)).toEqual([['a', 'b', 'c', 'untraced']]);
+    // The call ran in a new trace of its own, linked to the three publishers.
+    const batchSpan = spans.getFinishedSpans().find((s) => s.spanContext().spanId === calls[0]!.active?.spanId);
+    expect(batchSpan?.name).toBe(`${topic} process`);
+    expect(published.map((p) => p.traceId)).not.toContain(batchSpan!.spanContext().traceId);
+    expect(batchSpan!.links.map((l) => l.context.spanId)).toEqual(published.map((p) => p.spanId));
   });
 
   test('an event published by another process is consumed', async () => {

@@ -33,6 +33,8 @@ export async function startAuditConsumer(opts: AuditConsumerOptions): Promise<Su
     groupId: opts.groupId,
     topics: [opts.topic],
     fromBeginning: opts.fromBeginning,
+    // A batch mixes many producers' traces: one call per batch, linked to them (not one per event).
+    traceContext: 'linked',
     async handleBatch(events, ctx) {
       for (let i = 0; i < events.length; i += opts.batchSize) {
         const storedAt = new Date(opts.now());

@@ -66,7 +66,7 @@ describe.each([embeddedTokenBackend(), externalTokenBackend()])('revocation and 
     expect(await active(accessToken)).toBe(false);
     await refusedWithin(accessToken);
     await expect(verify(accessToken)).rejects.toMatchObject({ kind: 'unauthenticated', message: 'the access token has been revoked' });
-    expect(heard.events).toContainEqual({ kind: 'access_token', jti: claims.jti, expiresAt: claims.exp * 1000 });
+    expect(heard.events).toContainEqual({ kind: 'access_token', tenantId: 'acme', jti: claims.jti, expiresAt: claims.exp * 1000 });
     expect(await auth.sideModule.revocationMarks.isRevoked(claims)).toBe(true);
     if (backend.redisUrl !== undefined) {
       // Kept until the token would have expired anyway (plus the verifiers' clock tolerance), no longer.

@@ -81,6 +81,33 @@ describe.each(BACKENDS)('billing budgets and reservations (%s)', (_name, backend
     expect(usage.totals!.cost!.amountNanos).toBe(3_000_000n);
   });
 
+  test('a reservation priced by billing from the expected usage holds that price; bad usage is refused with the field named', async () => {
+    const tenantId = uniqueTenant();
+    const { budget } = await billing.admin.budgets.createBudget({ tenantId, budget: { name: 'day', amountLimit: usd(10_000_000n), period: BudgetPeriod.DAY } });
+    const usage = { provider: 'OpenAI', model: 'gpt-4', tokens: { promptTokens: 200n } };
+    const priced = await billing.admin.reservations.reserveBudget({ tenantId, userId: 'u1', requestId: 'priced-1', estimatedUsage: usage });
+    expect(priced.allowed).toBe(true);
+    // 200 gpt-4 prompt tokens = 6,000,000 nanos, the same as EstimateCost says.
+    const estimated = await billing.admin.estimation.estimateCost({ tenantId, provider: 'openai', model: 'gpt-4', tokens: { promptTokens: 200n } });
+    expect(priced.reservation!.amount!.amountNanos).toBe(200n * GPT4_PROMPT);
+    expect(priced.reservation!.amount!.amountNanos).toBe(estimated.cost!.amountNanos);
+    expect(priced.reservation!.tokens).toBe(200n);
+    expect(priced.estimatedCost).toEqual(expect.objectContaining({ currencyCode: 'USD', amountNanos: 6_000_000n }));
+    expect((await spentOf(tenantId, budget!.budgetId)).reserved!.amountNanos).toBe(6_000_000n);
+    // Two more such requests would overspend: the hard budget refuses the second.
+    expect((await billing.admin.reservations.reserveBudget({ tenantId, userId: 'u1', requestId: 'priced-2', estimatedUsage: { ...usage, tokens: { promptTokens: 150n } } })).allowed).toBe(false);
+
+    const refused = async (req: Parameters<typeof billing.admin.reservations.reserveBudget>[0]) => rejection(billing.admin.reservations.reserveBudget(req));
+    const unknown = await refused({ tenantId, requestId: 'priced-3', estimatedUsage: { ...usage, model: 'no-such-model' } });
+    expect(unknown.code).toBe(Code.NotFound);
+    const both = await refused({ tenantId, requestId: 'priced-4', estimatedUsage: usage, estimatedCost: usd(1n) });
+    expect([both.code, both.rawMessage]).toEqual([Code.InvalidArgument, expect.stringContaining('estimated_cost')]);
+    const noTokens = await refused({ tenantId, requestId: 'priced-5', estimatedUsage: { provider: 'openai', model: 'gpt-4' } });
+    expect([noTokens.code, noTokens.rawMessage]).toEqual([Code.InvalidArgument, expect.stringContaining('estimated_usage.tokens')]);
+    const negative = await refused({ tenantId, requestId: 'priced-6', estimatedUsage: { ...usage, tokens: { promptTokens: -1n } } });
+    expect(negative.code).toBe(Code.InvalidArgument);
+  });
+
   test('an unsettled reservation expires and gives its hold back', async () => {
     const tenantId = uniqueTenant();
     const { budget } = await billing.admin.budgets.createBudget({ tenantId, budget: { name: 'tokens', tokenLimit: 1_000n, period: BudgetPeriod.FIXED, fixedStartTime: { seconds: 0n } } });

@@ -1,7 +1,7 @@
 // Context words: a weak match (nine bare digits, a long random-looking token) becomes a finding
 // when words like "ssn" or "api key" stand near it, as in Presidio's context enhancer. Only a
 // bounded window is read, so the cost per candidate is constant. The window is compared in
-// place (no slice, no lower-casing of a copy), each position only against the words that start
+// place (no slice, no lower-casing of a copy), each word start only against the words that start
 // with its character: this runs for nearly every candidate.
 
 export const CONTEXT_WINDOW = 40;
@@ -20,18 +20,23 @@ export function hasContext(text: string, start: number, end: number, words: read
  */
 function inWindow(text: string, from: number, to: number, index: WordIndex): boolean {
   const { asciiFirst, byFirst } = index;
-  for (let p = from; p < to; p++) {
+  // p is always where a word may start: the window's start or after a non-word character.
+  for (let p = from; p < to; ) {
     const code = text.charCodeAt(p);
-    // Most positions: an ASCII character no word starts with.
-    if (code < 128 && asciiFirst[code] === 0) continue;
-    if (p > from && isWordChar(text.charCodeAt(p - 1))) continue;
-    const candidates = byFirst.get(lower(code));
-    if (candidates === undefined) continue;
-    for (const word of candidates) {
-      const end = p + word.length;
-      if (end > to || (end < to && isWordChar(text.charCodeAt(end)))) continue;
-      if (matchesAt(text, p, word)) return true;
+    // Compared only where some word starts with this character (any non-ASCII one is looked up).
+    if (code >= 128 || asciiFirst[code] === 1) {
+      const candidates = byFirst.get(lower(code));
+      if (candidates !== undefined) {
+        for (const word of candidates) {
+          const end = p + word.length;
+          if (end > to || (end < to && isWordChar(text.charCodeAt(end)))) continue;
+          if (matchesAt(text, p, word)) return true;
+        }
+      }
     }
+    p++;
+    // The rest of a word starts no word: skip it.
+    if (isWordChar(code)) while (p < to && isWordChar(text.charCodeAt(p))) p++;
   }
   return false;
 }
@@ -80,6 +85,10 @@ function lower(code: number): number {
   return lowered.length === 1 ? lowered.charCodeAt(0) : code;
 }
 
+// ASCII letters and digits: what a context word must not touch on either side.
+const WORD_CHARS = new Uint8Array(128);
+for (let c = 0; c < 128; c++) WORD_CHARS[c] = (c >= 48 && c <= 57) || (c >= 97 && c <= 122) || (c >= 65 && c <= 90) ? 1 : 0;
+
 function isWordChar(code: number): boolean {
-  return (code >= 48 && code <= 57) || (code >= 97 && code <= 122) || (code >= 65 && code <= 90);
+  return code < 128 && WORD_CHARS[code] === 1;
 }

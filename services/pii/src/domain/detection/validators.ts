@@ -89,19 +89,25 @@ export function shannonEntropy(text: string): number {
   // Tokens are ASCII: count in an array; anything else goes through a map.
   const ascii = new Uint32Array(128);
   let others: Map<string, number> | undefined;
-  for (const ch of text) {
-    const code = ch.charCodeAt(0);
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
     if (code < 128) ascii[code]!++;
-    else (others ??= new Map()).set(ch, (others.get(ch) ?? 0) + 1);
+    else {
+      // A code point: a surrogate pair counts as one character.
+      const ch = String.fromCodePoint(text.codePointAt(i)!);
+      i += ch.length - 1;
+      (others ??= new Map()).set(ch, (others.get(ch) ?? 0) + 1);
+    }
   }
   let bits = 0;
-  const add = (count: number) => {
-    const p = count / text.length;
-    bits -= p * Math.log2(p);
-  };
-  for (let code = 0; code < 128; code++) if (ascii[code]! > 0) add(ascii[code]!);
-  if (others !== undefined) for (const count of others.values()) add(count);
+  for (let code = 0; code < 128; code++) if (ascii[code]! > 0) bits -= entropyTerm(ascii[code]!, text.length);
+  if (others !== undefined) for (const count of others.values()) bits -= entropyTerm(count, text.length);
   return bits;
+}
+
+function entropyTerm(count: number, length: number): number {
+  const p = count / length;
+  return p * Math.log2(p);
 }
 
 const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
@@ -148,9 +154,19 @@ export function jwtHeaderValid(header: string): boolean {
   }
 }
 
-/** A calendar date that exists, in a plausible birth year (1900 to this year). */
-export function birthDateValid(year: number, month: number, day: number, now = new Date()): boolean {
-  if (year < 1900 || year > now.getUTCFullYear() || month < 1 || month > 12 || day < 1) return false;
-  const date = new Date(Date.UTC(year, month - 1, day));
-  return date.getUTCMonth() === month - 1 && date.getUTCDate() === day && date.getTime() <= now.getTime();
+/**
+ * A calendar date that exists, in a plausible birth year (1900 to now). `now` as a Date or epoch
+ * milliseconds; by default the clock, read without allocating (this runs for every date candidate).
+ */
+export function birthDateValid(year: number, month: number, day: number, now: Date | number = Date.now()): boolean {
+  if (year < 1900 || month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month)) return false;
+  // A later year, or a later day of this year, is after `now` too.
+  return Date.UTC(year, month - 1, day) <= (typeof now === 'number' ? now : now.getTime());
+}
+
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+function daysInMonth(year: number, month: number): number {
+  if (month !== 2) return DAYS_IN_MONTH[month - 1]!;
+  return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0 ? 29 : 28;
 }

@@ -1,5 +1,8 @@
+import { isIP } from 'node:net';
 import { detect, EMPTY_POLICY } from '../../../src/domain/detection/index.js';
 import { RECOGNIZERS } from '../../../src/domain/detection/recognizers/index.js';
+import { birthStemStarts } from '../../../src/domain/detection/recognizers/birth-stems.js';
+import { CueSearch } from '../../../src/domain/detection/recognizers/person-cues.js';
 import { forEachRun, isTokenChar, matchesWithin } from '../../../src/domain/detection/scan.js';
 
 // The recognizers run their patterns only where a cheap pre-scan says a match can be (runs of
@@ -47,6 +50,54 @@ describe('pre-scan helpers', () => {
     matchesWithin(text, pattern, 0, 21, 1, (i) => found.push(i));
     matchesWithin(text, pattern, 22, text.length, 1, (i) => found.push(i));
     expect(found).toEqual([22]);
+  });
+});
+
+// A small seeded generator of texts built from `pieces`, for comparing a shortcut with the regex it replaces.
+function randomTexts(count: number, pieces: readonly string[], seed: number): string[] {
+  let state = seed;
+  const next = () => (state = (state * 1103515245 + 12345) % 2147483648) / 2147483648;
+  return Array.from({ length: count }, () => Array.from({ length: Math.floor(next() * 14) }, () => pieces[Math.floor(next() * pieces.length)]).join(''));
+}
+
+describe('anchored searches give the matches of the regexes they replace', () => {
+  test('birth words: the match starts of /dob|d\\.o\\.b|birth|born|geboren|né/gi', () => {
+    const regex = /dob|d\.o\.b|birth|born|geboren|né/gi;
+    const pieces = ['d', 'o', 'b', '.', 'D', 'O', 'B', 'birth', 'BoRn', 'geboren', 'GEBOREN', 'n', 'é', 'É', 'N', ' ', 'ı', 'İ', 'x', 'dob', 'd.o.b', 'r', 'e', 'g'];
+    for (const text of randomTexts(5000, pieces, 11)) {
+      expect(birthStemStarts(text)).toEqual([...text.matchAll(regex)].map((m) => m.index));
+    }
+  });
+
+  test('person cues: the matches of the literal alternation with its lookahead, resumed the same way', () => {
+    const literals = ['Mrs', 'Mr', 'Ms', 'Dr', 'Rev', 'my name is', 'My name is', 'name is', 'Name is', 'name:', 'signed,', 'signed', 'Signed', 'attn:', 'attn', 'cc:', 'CC:', 'Cc:', 'Reviewed by'].sort((a, b) => b.length - a.length);
+    const regex = new RegExp(`(?:${literals.map((l) => l.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|')})(?=[. \\t\\n])`, 'g');
+    const search = new CueSearch(literals);
+    const pieces = ['Mr', 'MR', 'mr', 's', 'S', ' ', '.', '\t', '\n', ',', ':', 'my ', 'My ', 'MY ', 'name', 'NAME', ' is', 'signed', 'SIGNED', 'attn', 'cc', 'CC', 'Cc', 'Rev', 'iewed by', 'x', 'D', 'r'];
+    let matches = 0;
+    for (const text of randomTexts(5000, pieces, 3)) {
+      // Resumed from one past a match, as the recognizer does when a cue is not followed by a name.
+      const expected: [number, string][] = [];
+      for (let m = regex.exec(text); m !== null; m = regex.exec(text)) {
+        expected.push([m.index, m[0]]);
+        regex.lastIndex = m.index + 1;
+      }
+      const found: [number, string][] = [];
+      for (let m = search.next(text, 0); m !== null; m = search.next(text, m.index + 1)) found.push([m.index, m.literal]);
+      expect(found).toEqual(expected);
+      matches += found.length;
+    }
+    expect(matches).toBeGreaterThan(500);
+  });
+
+  test('IPv4 at the digits before each dot: the valid matches of the global pattern (a match that is not valid still hides what overlaps it)', () => {
+    const regex = /(?<![\w.])\d{1,3}(?:\.\d{1,3}){3}(?![\w]|\.\d)/g;
+    const pieces = ['1', '12', '255', '256', '1234', '.', '..', ' ', 'a', '_', '-', '10.0.0.1', '.5', ':'];
+    for (const text of randomTexts(5000, pieces, 5)) {
+      const expected = [...text.matchAll(regex)].filter((m) => isIP(m[0]) === 4).map((m) => [m.index, m.index + m[0].length]);
+      const found = RECOGNIZERS.get('ip_address')!.find(text, { defaultRegion: 'US' }).filter((c) => c.detector === 'ipv4_octets');
+      expect(found.map((c) => [c.start, c.end])).toEqual(expected);
+    }
   });
 });
 

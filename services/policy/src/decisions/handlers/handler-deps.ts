@@ -10,4 +10,9 @@ export interface DecisionHandlerDeps {
   audit: Pick<AuditTrail, 'decision'>;
   /** Request time, epoch milliseconds (a fixed clock in tests). */
   now(): number;
+  /**
+   * How long a caller that watches policy changes may reuse a decision (Check's cache_ttl).
+   * Absent or 0: decisions are never offered for reuse.
+   */
+  decisionCacheTtlMs?: number;
 }

@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import type { Candidate, Recognizer } from '../finding.js';
+import { CueSearch } from './person-cues.js';
 
 // Person names by rules, no model: a capitalised word sequence is a name when it follows a title
 // ("Dr. Lee"), follows a cue ("my name is", "Regards,", "contact"), or starts with a known first
@@ -49,22 +50,13 @@ const WORD = "(?:[A-Z]'|Mc|Mac)?[A-Z][a-z]{1,20}(?:-(?:Mc|Mac)?[A-Z][a-z]{1,20})
 // The lookahead refuses a letter after the last word, not "-": "Jan Mayen Islands-inspired"
 // must keep "Islands" (and so be refused) instead of shrinking to "Jan Mayen".
 const SEQUENCE = new RegExp(`(?<![A-Za-z0-9_@.'-])${WORD}(?: (?:[A-Z]\\. )?${WORD}){1,3}(?![A-Za-z0-9_@'])`, 'g');
-// Titles and cue phrases before a name, found in one pass of plain literals (longest first, so
-// "Reviewed by" is tried before "Rev" and "Mrs" before "Mr"); the letter before, the title's dot
-// and the whitespace after are checked in code: with them in the pattern (a lookbehind,
+// Titles and cue phrases before a name, found as plain literals; the letter before, the title's
+// dot and the whitespace after are checked in code: with them in the pattern (a lookbehind,
 // character classes) the pass cost about twice as much.
 const TITLES = ['Mrs', 'Mr', 'Miss', 'Ms', 'Mx', 'Dr', 'Prof', 'Sir', 'Dame', 'Rev'];
 const CUE_PHRASES = ['my name is', 'name is', 'name:', 'regards,', 'sincerely,', 'signed,', 'signed:', 'signed', 'dear', 'attn:', 'attn', 'attention:', 'ask for', 'thanks,', 'cheers,', 'contact', 'reviewed by', 'approved by', 'assigned to', 'owner:', 'cc:', 'from:', 'spoke with', 'meeting with', 'call from', 'call with'];
-const CUE = new RegExp(
-  [...TITLES, ...CUE_PHRASES.flatMap((p) => [p, p[0]!.toUpperCase() + p.slice(1)]), 'CC:']
-    .sort((a, b) => b.length - a.length)
-    .map((literal) => literal.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
-    .join('|')
-    // Only where a dot or whitespace follows: "Dr" in "Draft" or "Rev" in "Review" is not tried further.
-    .replace(/^/, '(?:')
-    .concat(')(?=[. \t\n])'),
-  'g',
-);
+// Longest first, so "Reviewed by" is tried before "Rev" and "Mrs" before "Mr" (person-cues.ts).
+const CUES = new CueSearch([...TITLES, ...CUE_PHRASES.flatMap((p) => [p, p[0]!.toUpperCase() + p.slice(1)]), 'CC:'].sort((a, b) => b.length - a.length));
 const TITLE_SET: ReadonlySet<string> = new Set(TITLES);
 const FOLLOWING = new RegExp(`${WORD}(?: (?:[A-Z]\\. )?${WORD}){0,2}(?![A-Za-z0-9_@'-])`, 'y');
 
@@ -103,19 +95,20 @@ export const personRecognizer: Recognizer = {
         push(out, text, m.index, end, EMAIL_SCORE, 'email_agreement', '');
       }
     }
-    CUE.lastIndex = 0;
-    for (let m = CUE.exec(text); m !== null; m = CUE.exec(text)) {
-      const titled = TITLE_SET.has(m[0]);
-      let at = m.index + m[0].length;
+    // Where the next cue may start (the lastIndex of the regex this replaces).
+    let from = 0;
+    for (let m = CUES.next(text, from); m !== null; m = CUES.next(text, from)) {
+      const titled = TITLE_SET.has(m.literal);
+      let at = m.index + m.literal.length;
       if (titled && text.charCodeAt(at) === 46) at++; // "Dr."
       const space = at;
       while (at < text.length && at - space < 3 && isCueSpace(text.charCodeAt(at))) at++;
       if (at === space || isLetter(text.charCodeAt(m.index - 1))) {
         // Not a cue here; a cue may still start inside this match.
-        CUE.lastIndex = m.index + 1;
+        from = m.index + 1;
         continue;
       }
-      CUE.lastIndex = at;
+      from = at;
       FOLLOWING.lastIndex = at;
       const name = FOLLOWING.exec(text);
       if (name === null) continue;

@@ -19,7 +19,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file aegis/billing/v1/reservation_service.proto.
  */
 export const file_aegis_billing_v1_reservation_service: GenFile = /*@__PURE__*/
-  fileDesc("CiphZWdpcy9iaWxsaW5nL3YxL3Jlc2VydmF0aW9uX3NlcnZpY2UucHJvdG8SEGFlZ2lzLmJpbGxpbmcudjEi1AEKFFJlc2VydmVCdWRnZXRSZXF1ZXN0EhEKCXRlbmFudF9pZBgBIAEoCRIPCgd1c2VyX2lkGAIgASgJEhIKCmFwaV9rZXlfaWQYAyABKAkSEgoKcmVxdWVzdF9pZBgEIAEoCRIuCg5lc3RpbWF0ZWRfY29zdBgFIAEoCzIWLmFlZ2lzLmNvbW1vbi52MS5Nb25leRIYChBlc3RpbWF0ZWRfdG9rZW5zGAYgASgDEiYKA3R0bBgHIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbiKqAQoVUmVzZXJ2ZUJ1ZGdldFJlc3BvbnNlEg8KB2FsbG93ZWQYASABKAgSMgoLcmVzZXJ2YXRpb24YAiABKAsyHS5hZWdpcy5iaWxsaW5nLnYxLlJlc2VydmF0aW9uEhoKEmJsb2NraW5nX2J1ZGdldF9pZBgDIAEoCRIwCghzdGF0dXNlcxgEIAMoCzIeLmFlZ2lzLmJpbGxpbmcudjEuQnVkZ2V0U3RhdHVzIugBChhDb21taXRSZXNlcnZhdGlvblJlcXVlc3QSEQoJdGVuYW50X2lkGAEgASgJEhYKDnJlc2VydmF0aW9uX2lkGAIgASgJEhAKCHByb3ZpZGVyGAMgASgJEg0KBW1vZGVsGAQgASgJEisKBnRva2VucxgFIAEoCzIbLmFlZ2lzLmNvbW1vbi52MS5Ub2tlblVzYWdlEhEKCWVzdGltYXRlZBgGIAEoCBIuCgpvY2N1cl90aW1lGAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIQCghhZ2VudF9pZBgIIAEoCSKNAQoZQ29tbWl0UmVzZXJ2YXRpb25SZXNwb25zZRIyCgtyZXNlcnZhdGlvbhgBIAEoCzIdLmFlZ2lzLmJpbGxpbmcudjEuUmVzZXJ2YXRpb24SJAoEY29zdBgCIAEoCzIWLmFlZ2lzLmNvbW1vbi52MS5Nb25leRIWCg51c2FnZV9ldmVudF9pZBgDIAEoCSJGChlSZWxlYXNlUmVzZXJ2YXRpb25SZXF1ZXN0EhEKCXRlbmFudF9pZBgBIAEoCRIWCg5yZXNlcnZhdGlvbl9pZBgCIAEoCSJQChpSZWxlYXNlUmVzZXJ2YXRpb25SZXNwb25zZRIyCgtyZXNlcnZhdGlvbhgBIAEoCzIdLmFlZ2lzLmJpbGxpbmcudjEuUmVzZXJ2YXRpb24ymQMKElJlc2VydmF0aW9uU2VydmljZRJ2Cg1SZXNlcnZlQnVkZ2V0EiYuYWVnaXMuYmlsbGluZy52MS5SZXNlcnZlQnVkZ2V0UmVxdWVzdBonLmFlZ2lzLmJpbGxpbmcudjEuUmVzZXJ2ZUJ1ZGdldFJlc3BvbnNlIhTC8xgQEg5idWRnZXQ6cmVzZXJ2ZRKCAQoRQ29tbWl0UmVzZXJ2YXRpb24SKi5hZWdpcy5iaWxsaW5nLnYxLkNvbW1pdFJlc2VydmF0aW9uUmVxdWVzdBorLmFlZ2lzLmJpbGxpbmcudjEuQ29tbWl0UmVzZXJ2YXRpb25SZXNwb25zZSIUwvMYEBIOYnVkZ2V0OnJlc2VydmUShQEKElJlbGVhc2VSZXNlcnZhdGlvbhIrLmFlZ2lzLmJpbGxpbmcudjEuUmVsZWFzZVJlc2VydmF0aW9uUmVxdWVzdBosLmFlZ2lzLmJpbGxpbmcudjEuUmVsZWFzZVJlc2VydmF0aW9uUmVzcG9uc2UiFMLzGBASDmJ1ZGdldDpyZXNlcnZlYgZwcm90bzM", [file_aegis_billing_v1_budget, file_aegis_common_v1_access, file_aegis_common_v1_money, file_aegis_common_v1_tokens, file_google_protobuf_duration, file_google_protobuf_timestamp]);
+  fileDesc("CiphZWdpcy9iaWxsaW5nL3YxL3Jlc2VydmF0aW9uX3NlcnZpY2UucHJvdG8SEGFlZ2lzLmJpbGxpbmcudjEijwIKFFJlc2VydmVCdWRnZXRSZXF1ZXN0EhEKCXRlbmFudF9pZBgBIAEoCRIPCgd1c2VyX2lkGAIgASgJEhIKCmFwaV9rZXlfaWQYAyABKAkSEgoKcmVxdWVzdF9pZBgEIAEoCRIuCg5lc3RpbWF0ZWRfY29zdBgFIAEoCzIWLmFlZ2lzLmNvbW1vbi52MS5Nb25leRIYChBlc3RpbWF0ZWRfdG9rZW5zGAYgASgDEiYKA3R0bBgHIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhI5Cg9lc3RpbWF0ZWRfdXNhZ2UYCCABKAsyIC5hZWdpcy5iaWxsaW5nLnYxLkVzdGltYXRlZFVzYWdlIl4KDkVzdGltYXRlZFVzYWdlEhAKCHByb3ZpZGVyGAEgASgJEg0KBW1vZGVsGAIgASgJEisKBnRva2VucxgDIAEoCzIbLmFlZ2lzLmNvbW1vbi52MS5Ub2tlblVzYWdlItoBChVSZXNlcnZlQnVkZ2V0UmVzcG9uc2USDwoHYWxsb3dlZBgBIAEoCBIyCgtyZXNlcnZhdGlvbhgCIAEoCzIdLmFlZ2lzLmJpbGxpbmcudjEuUmVzZXJ2YXRpb24SGgoSYmxvY2tpbmdfYnVkZ2V0X2lkGAMgASgJEjAKCHN0YXR1c2VzGAQgAygLMh4uYWVnaXMuYmlsbGluZy52MS5CdWRnZXRTdGF0dXMSLgoOZXN0aW1hdGVkX2Nvc3QYBSABKAsyFi5hZWdpcy5jb21tb24udjEuTW9uZXki6AEKGENvbW1pdFJlc2VydmF0aW9uUmVxdWVzdBIRCgl0ZW5hbnRfaWQYASABKAkSFgoOcmVzZXJ2YXRpb25faWQYAiABKAkSEAoIcHJvdmlkZXIYAyABKAkSDQoFbW9kZWwYBCABKAkSKwoGdG9rZW5zGAUgASgLMhsuYWVnaXMuY29tbW9uLnYxLlRva2VuVXNhZ2USEQoJZXN0aW1hdGVkGAYgASgIEi4KCm9jY3VyX3RpbWUYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhAKCGFnZW50X2lkGAggASgJIo0BChlDb21taXRSZXNlcnZhdGlvblJlc3BvbnNlEjIKC3Jlc2VydmF0aW9uGAEgASgLMh0uYWVnaXMuYmlsbGluZy52MS5SZXNlcnZhdGlvbhIkCgRjb3N0GAIgASgLMhYuYWVnaXMuY29tbW9uLnYxLk1vbmV5EhYKDnVzYWdlX2V2ZW50X2lkGAMgASgJIkYKGVJlbGVhc2VSZXNlcnZhdGlvblJlcXVlc3QSEQoJdGVuYW50X2lkGAEgASgJEhYKDnJlc2VydmF0aW9uX2lkGAIgASgJIlAKGlJlbGVhc2VSZXNlcnZhdGlvblJlc3BvbnNlEjIKC3Jlc2VydmF0aW9uGAEgASgLMh0uYWVnaXMuYmlsbGluZy52MS5SZXNlcnZhdGlvbjKZAwoSUmVzZXJ2YXRpb25TZXJ2aWNlEnYKDVJlc2VydmVCdWRnZXQSJi5hZWdpcy5iaWxsaW5nLnYxLlJlc2VydmVCdWRnZXRSZXF1ZXN0GicuYWVnaXMuYmlsbGluZy52MS5SZXNlcnZlQnVkZ2V0UmVzcG9uc2UiFMLzGBASDmJ1ZGdldDpyZXNlcnZlEoIBChFDb21taXRSZXNlcnZhdGlvbhIqLmFlZ2lzLmJpbGxpbmcudjEuQ29tbWl0UmVzZXJ2YXRpb25SZXF1ZXN0GisuYWVnaXMuYmlsbGluZy52MS5Db21taXRSZXNlcnZhdGlvblJlc3BvbnNlIhTC8xgQEg5idWRnZXQ6cmVzZXJ2ZRKFAQoSUmVsZWFzZVJlc2VydmF0aW9uEisuYWVnaXMuYmlsbGluZy52MS5SZWxlYXNlUmVzZXJ2YXRpb25SZXF1ZXN0GiwuYWVnaXMuYmlsbGluZy52MS5SZWxlYXNlUmVzZXJ2YXRpb25SZXNwb25zZSIUwvMYEBIOYnVkZ2V0OnJlc2VydmViBnByb3RvMw", [file_aegis_billing_v1_budget, file_aegis_common_v1_access, file_aegis_common_v1_money, file_aegis_common_v1_tokens, file_google_protobuf_duration, file_google_protobuf_timestamp]);
 
 /**
  * Input of ReserveBudget.
@@ -75,6 +75,14 @@ export type ReserveBudgetRequest = Message<"aegis.billing.v1.ReserveBudgetReques
    * @generated from field: google.protobuf.Duration ttl = 7;
    */
   ttl?: Duration | undefined;
+
+  /**
+   * Instead of estimated_cost: the expected usage, priced by billing with
+   * the price of provider and model in force now.
+   *
+   * @generated from field: aegis.billing.v1.EstimatedUsage estimated_usage = 8;
+   */
+  estimatedUsage?: EstimatedUsage | undefined;
 };
 
 /**
@@ -83,6 +91,41 @@ export type ReserveBudgetRequest = Message<"aegis.billing.v1.ReserveBudgetReques
  */
 export const ReserveBudgetRequestSchema: GenMessage<ReserveBudgetRequest> = /*@__PURE__*/
   messageDesc(file_aegis_billing_v1_reservation_service, 0);
+
+/**
+ * Expected usage of a request, for billing to price.
+ *
+ * @generated from message aegis.billing.v1.EstimatedUsage
+ */
+export type EstimatedUsage = Message<"aegis.billing.v1.EstimatedUsage"> & {
+  /**
+   * Provider that will serve the request.
+   *
+   * @generated from field: string provider = 1;
+   */
+  provider: string;
+
+  /**
+   * Model that will serve the request.
+   *
+   * @generated from field: string model = 2;
+   */
+  model: string;
+
+  /**
+   * Expected token counts (prompt and maximum completion).
+   *
+   * @generated from field: aegis.common.v1.TokenUsage tokens = 3;
+   */
+  tokens?: TokenUsage | undefined;
+};
+
+/**
+ * Describes the message aegis.billing.v1.EstimatedUsage.
+ * Use `create(EstimatedUsageSchema)` to create a new message.
+ */
+export const EstimatedUsageSchema: GenMessage<EstimatedUsage> = /*@__PURE__*/
+  messageDesc(file_aegis_billing_v1_reservation_service, 1);
 
 /**
  * Output of ReserveBudget.
@@ -117,6 +160,14 @@ export type ReserveBudgetResponse = Message<"aegis.billing.v1.ReserveBudgetRespo
    * @generated from field: repeated aegis.billing.v1.BudgetStatus statuses = 4;
    */
   statuses: BudgetStatus[];
+
+  /**
+   * The estimate held (or refused): estimated_cost as given, or
+   * estimated_usage as billing priced it.
+   *
+   * @generated from field: aegis.common.v1.Money estimated_cost = 5;
+   */
+  estimatedCost?: Money | undefined;
 };
 
 /**
@@ -124,7 +175,7 @@ export type ReserveBudgetResponse = Message<"aegis.billing.v1.ReserveBudgetRespo
  * Use `create(ReserveBudgetResponseSchema)` to create a new message.
  */
 export const ReserveBudgetResponseSchema: GenMessage<ReserveBudgetResponse> = /*@__PURE__*/
-  messageDesc(file_aegis_billing_v1_reservation_service, 1);
+  messageDesc(file_aegis_billing_v1_reservation_service, 2);
 
 /**
  * Input of CommitReservation.
@@ -194,7 +245,7 @@ export type CommitReservationRequest = Message<"aegis.billing.v1.CommitReservati
  * Use `create(CommitReservationRequestSchema)` to create a new message.
  */
 export const CommitReservationRequestSchema: GenMessage<CommitReservationRequest> = /*@__PURE__*/
-  messageDesc(file_aegis_billing_v1_reservation_service, 2);
+  messageDesc(file_aegis_billing_v1_reservation_service, 3);
 
 /**
  * Output of CommitReservation.
@@ -229,7 +280,7 @@ export type CommitReservationResponse = Message<"aegis.billing.v1.CommitReservat
  * Use `create(CommitReservationResponseSchema)` to create a new message.
  */
 export const CommitReservationResponseSchema: GenMessage<CommitReservationResponse> = /*@__PURE__*/
-  messageDesc(file_aegis_billing_v1_reservation_service, 3);
+  messageDesc(file_aegis_billing_v1_reservation_service, 4);
 
 /**
  * Input of ReleaseReservation.
@@ -257,7 +308,7 @@ export type ReleaseReservationRequest = Message<"aegis.billing.v1.ReleaseReserva
  * Use `create(ReleaseReservationRequestSchema)` to create a new message.
  */
 export const ReleaseReservationRequestSchema: GenMessage<ReleaseReservationRequest> = /*@__PURE__*/
-  messageDesc(file_aegis_billing_v1_reservation_service, 4);
+  messageDesc(file_aegis_billing_v1_reservation_service, 5);
 
 /**
  * Output of ReleaseReservation.
@@ -278,7 +329,7 @@ export type ReleaseReservationResponse = Message<"aegis.billing.v1.ReleaseReserv
  * Use `create(ReleaseReservationResponseSchema)` to create a new message.
  */
 export const ReleaseReservationResponseSchema: GenMessage<ReleaseReservationResponse> = /*@__PURE__*/
-  messageDesc(file_aegis_billing_v1_reservation_service, 5);
+  messageDesc(file_aegis_billing_v1_reservation_service, 6);
 
 /**
  * Check-and-hold for budgets, so concurrent requests can never overspend a
@@ -292,8 +343,12 @@ export const ReservationService: GenService<{
    * Holds the estimate against every budget of the tenant, user and key,
    * atomically. Refusal is an answer (allowed=false), not an error.
    * Idempotent per request_id.
+   * Without estimated_cost, billing prices estimated_usage for provider and
+   * model itself (the reservation's amount is that price), so a caller that
+   * knows its token counts needs no EstimateCost first.
    * Errors: InvalidArgument (negative estimate, ttl outside 1 s - 1 h,
-   * currency mismatch).
+   * currency mismatch, both or neither of estimated_cost and
+   * estimated_usage with tokens), NotFound (unknown model).
    *
    * @generated from rpc aegis.billing.v1.ReservationService.ReserveBudget
    */
@@ -303,13 +358,14 @@ export const ReservationService: GenService<{
     output: typeof ReserveBudgetResponseSchema;
   },
   /**
-   * Settles a reservation with the actual usage: prices it, publishes the
-   * UsageEvent (carrying reservation_id) and moves the hold to spend.
+   * Settles a reservation with the actual usage: prices it, moves the hold
+   * to spend and writes the UsageEvent (carrying reservation_id) to an
+   * outbox in the same transaction, published to the usage topic right
+   * after (at least once; the ledger books each event id once).
    * Idempotent. Committing after expiry still books the usage (spend is
    * never lost).
    * Errors: InvalidArgument (bad counts), NotFound (reservation; unknown
-   * model), FailedPrecondition (already released), Unavailable (event log
-   * not reachable; nothing changed).
+   * model), FailedPrecondition (already released).
    *
    * @generated from rpc aegis.billing.v1.ReservationService.CommitReservation
    */

@@ -11,14 +11,15 @@ import type { Decision, Resource } from "./decision_pb.js";
 import { file_aegis_policy_v1_decision } from "./decision_pb.js";
 import type { ResourceLimits } from "./role_pb.js";
 import { file_aegis_policy_v1_role } from "./role_pb.js";
-import { file_google_protobuf_struct } from "@bufbuild/protobuf/wkt";
+import type { Duration } from "@bufbuild/protobuf/wkt";
+import { file_google_protobuf_duration, file_google_protobuf_struct } from "@bufbuild/protobuf/wkt";
 import type { JsonObject, Message } from "@bufbuild/protobuf";
 
 /**
  * Describes the file aegis/policy/v1/decision_service.proto.
  */
 export const file_aegis_policy_v1_decision_service: GenFile = /*@__PURE__*/
-  fileDesc("CiZhZWdpcy9wb2xpY3kvdjEvZGVjaXNpb25fc2VydmljZS5wcm90bxIPYWVnaXMucG9saWN5LnYxIvgBCgxDaGVja1JlcXVlc3QSEQoJdGVuYW50X2lkGAEgASgJEi0KCXByaW5jaXBhbBgCIAEoCzIaLmFlZ2lzLmNvbW1vbi52MS5QcmluY2lwYWwSDgoGYWN0aW9uGAMgASgJEisKCHJlc291cmNlGAQgASgLMhkuYWVnaXMucG9saWN5LnYxLlJlc291cmNlEg0KBW1vZGVsGAUgASgJEhIKCnJlcXVlc3RfaXAYBiABKAkSKAoHY29udGV4dBgHIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QSHAoUc2Vuc2l0aXZlX2F0dHJpYnV0ZXMYCCADKAkiPAoNQ2hlY2tSZXNwb25zZRIrCghkZWNpc2lvbhgBIAEoCzIZLmFlZ2lzLnBvbGljeS52MS5EZWNpc2lvbiJcCg5DaGVja0JhdGNoSXRlbRIOCgZhY3Rpb24YASABKAkSKwoIcmVzb3VyY2UYAiABKAsyGS5hZWdpcy5wb2xpY3kudjEuUmVzb3VyY2USDQoFbW9kZWwYAyABKAki4QEKEUNoZWNrQmF0Y2hSZXF1ZXN0EhEKCXRlbmFudF9pZBgBIAEoCRItCglwcmluY2lwYWwYAiABKAsyGi5hZWdpcy5jb21tb24udjEuUHJpbmNpcGFsEi4KBWl0ZW1zGAMgAygLMh8uYWVnaXMucG9saWN5LnYxLkNoZWNrQmF0Y2hJdGVtEhIKCnJlcXVlc3RfaXAYBCABKAkSKAoHY29udGV4dBgFIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QSHAoUc2Vuc2l0aXZlX2F0dHJpYnV0ZXMYBiADKAkiQgoSQ2hlY2tCYXRjaFJlc3BvbnNlEiwKCWRlY2lzaW9ucxgBIAMoCzIZLmFlZ2lzLnBvbGljeS52MS5EZWNpc2lvbiJ3ChZMaXN0UGVybWlzc2lvbnNSZXF1ZXN0EhEKCXRlbmFudF9pZBgBIAEoCRIOCgRyb2xlGAIgASgJSAASLwoJcHJpbmNpcGFsGAMgASgLMhouYWVnaXMuY29tbW9uLnYxLlByaW5jaXBhbEgAQgkKB3N1YmplY3QijwEKF0xpc3RQZXJtaXNzaW9uc1Jlc3BvbnNlEg0KBXJvbGVzGAEgAygJEhMKC3Blcm1pc3Npb25zGAIgAygJEhYKDmFsbG93ZWRfbW9kZWxzGAMgAygJEjgKD3Jlc291cmNlX2xpbWl0cxgEIAEoCzIfLmFlZ2lzLnBvbGljeS52MS5SZXNvdXJjZUxpbWl0czLWAgoPRGVjaXNpb25TZXJ2aWNlElwKBUNoZWNrEh0uYWVnaXMucG9saWN5LnYxLkNoZWNrUmVxdWVzdBoeLmFlZ2lzLnBvbGljeS52MS5DaGVja1Jlc3BvbnNlIhTC8xgQEg5kZWNpc2lvbjpjaGVjaxJrCgpDaGVja0JhdGNoEiIuYWVnaXMucG9saWN5LnYxLkNoZWNrQmF0Y2hSZXF1ZXN0GiMuYWVnaXMucG9saWN5LnYxLkNoZWNrQmF0Y2hSZXNwb25zZSIUwvMYEBIOZGVjaXNpb246Y2hlY2sSeAoPTGlzdFBlcm1pc3Npb25zEicuYWVnaXMucG9saWN5LnYxLkxpc3RQZXJtaXNzaW9uc1JlcXVlc3QaKC5hZWdpcy5wb2xpY3kudjEuTGlzdFBlcm1pc3Npb25zUmVzcG9uc2UiEpACAcLzGAsSCXJvbGU6cmVhZGIGcHJvdG8z", [file_aegis_common_v1_access, file_aegis_common_v1_principal, file_aegis_policy_v1_decision, file_aegis_policy_v1_role, file_google_protobuf_struct]);
+  fileDesc("CiZhZWdpcy9wb2xpY3kvdjEvZGVjaXNpb25fc2VydmljZS5wcm90bxIPYWVnaXMucG9saWN5LnYxIvgBCgxDaGVja1JlcXVlc3QSEQoJdGVuYW50X2lkGAEgASgJEi0KCXByaW5jaXBhbBgCIAEoCzIaLmFlZ2lzLmNvbW1vbi52MS5QcmluY2lwYWwSDgoGYWN0aW9uGAMgASgJEisKCHJlc291cmNlGAQgASgLMhkuYWVnaXMucG9saWN5LnYxLlJlc291cmNlEg0KBW1vZGVsGAUgASgJEhIKCnJlcXVlc3RfaXAYBiABKAkSKAoHY29udGV4dBgHIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QSHAoUc2Vuc2l0aXZlX2F0dHJpYnV0ZXMYCCADKAkiagoNQ2hlY2tSZXNwb25zZRIrCghkZWNpc2lvbhgBIAEoCzIZLmFlZ2lzLnBvbGljeS52MS5EZWNpc2lvbhIsCgljYWNoZV90dGwYAiABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24iXAoOQ2hlY2tCYXRjaEl0ZW0SDgoGYWN0aW9uGAEgASgJEisKCHJlc291cmNlGAIgASgLMhkuYWVnaXMucG9saWN5LnYxLlJlc291cmNlEg0KBW1vZGVsGAMgASgJIuEBChFDaGVja0JhdGNoUmVxdWVzdBIRCgl0ZW5hbnRfaWQYASABKAkSLQoJcHJpbmNpcGFsGAIgASgLMhouYWVnaXMuY29tbW9uLnYxLlByaW5jaXBhbBIuCgVpdGVtcxgDIAMoCzIfLmFlZ2lzLnBvbGljeS52MS5DaGVja0JhdGNoSXRlbRISCgpyZXF1ZXN0X2lwGAQgASgJEigKB2NvbnRleHQYBSABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0EhwKFHNlbnNpdGl2ZV9hdHRyaWJ1dGVzGAYgAygJIkIKEkNoZWNrQmF0Y2hSZXNwb25zZRIsCglkZWNpc2lvbnMYASADKAsyGS5hZWdpcy5wb2xpY3kudjEuRGVjaXNpb24idwoWTGlzdFBlcm1pc3Npb25zUmVxdWVzdBIRCgl0ZW5hbnRfaWQYASABKAkSDgoEcm9sZRgCIAEoCUgAEi8KCXByaW5jaXBhbBgDIAEoCzIaLmFlZ2lzLmNvbW1vbi52MS5QcmluY2lwYWxIAEIJCgdzdWJqZWN0Io8BChdMaXN0UGVybWlzc2lvbnNSZXNwb25zZRINCgVyb2xlcxgBIAMoCRITCgtwZXJtaXNzaW9ucxgCIAMoCRIWCg5hbGxvd2VkX21vZGVscxgDIAMoCRI4Cg9yZXNvdXJjZV9saW1pdHMYBCABKAsyHy5hZWdpcy5wb2xpY3kudjEuUmVzb3VyY2VMaW1pdHMiLgoZV2F0Y2hQb2xpY3lDaGFuZ2VzUmVxdWVzdBIRCgl0ZW5hbnRfaWQYASABKAki2gEKGldhdGNoUG9saWN5Q2hhbmdlc1Jlc3BvbnNlEjwKCnN1YnNjcmliZWQYASABKAsyJi5hZWdpcy5wb2xpY3kudjEuUG9saWN5V2F0Y2hTdWJzY3JpYmVkSAASOQoHY2hhbmdlZBgCIAEoCzImLmFlZ2lzLnBvbGljeS52MS5Qb2xpY3lSZXZpc2lvbkNoYW5nZWRIABI6CgloZWFydGJlYXQYAyABKAsyJS5hZWdpcy5wb2xpY3kudjEuUG9saWN5V2F0Y2hIZWFydGJlYXRIAEIHCgVldmVudCJhChVQb2xpY3lXYXRjaFN1YnNjcmliZWQSEQoJdGVuYW50X2lkGAEgASgJEjUKEmhlYXJ0YmVhdF9pbnRlcnZhbBgCIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbiI8ChVQb2xpY3lSZXZpc2lvbkNoYW5nZWQSEQoJdGVuYW50X2lkGAEgASgJEhAKCHJldmlzaW9uGAIgASgDIhYKFFBvbGljeVdhdGNoSGVhcnRiZWF0MuEDCg9EZWNpc2lvblNlcnZpY2USXAoFQ2hlY2sSHS5hZWdpcy5wb2xpY3kudjEuQ2hlY2tSZXF1ZXN0Gh4uYWVnaXMucG9saWN5LnYxLkNoZWNrUmVzcG9uc2UiFMLzGBASDmRlY2lzaW9uOmNoZWNrEmsKCkNoZWNrQmF0Y2gSIi5hZWdpcy5wb2xpY3kudjEuQ2hlY2tCYXRjaFJlcXVlc3QaIy5hZWdpcy5wb2xpY3kudjEuQ2hlY2tCYXRjaFJlc3BvbnNlIhTC8xgQEg5kZWNpc2lvbjpjaGVjaxJ4Cg9MaXN0UGVybWlzc2lvbnMSJy5hZWdpcy5wb2xpY3kudjEuTGlzdFBlcm1pc3Npb25zUmVxdWVzdBooLmFlZ2lzLnBvbGljeS52MS5MaXN0UGVybWlzc2lvbnNSZXNwb25zZSISkAIBwvMYCxIJcm9sZTpyZWFkEogBChJXYXRjaFBvbGljeUNoYW5nZXMSKi5hZWdpcy5wb2xpY3kudjEuV2F0Y2hQb2xpY3lDaGFuZ2VzUmVxdWVzdBorLmFlZ2lzLnBvbGljeS52MS5XYXRjaFBvbGljeUNoYW5nZXNSZXNwb25zZSIXkAIBwvMYEBIOZGVjaXNpb246Y2hlY2swAWIGcHJvdG8z", [file_aegis_common_v1_access, file_aegis_common_v1_principal, file_aegis_policy_v1_decision, file_aegis_policy_v1_role, file_google_protobuf_duration, file_google_protobuf_struct]);
 
 /**
  * Input of Check.
@@ -105,6 +106,17 @@ export type CheckResponse = Message<"aegis.policy.v1.CheckResponse"> & {
    * @generated from field: aegis.policy.v1.Decision decision = 1;
    */
   decision?: Decision | undefined;
+
+  /**
+   * How long the caller may reuse this decision for the identical request
+   * (same tenant, principal, action, resource, model, client IP and
+   * context), provided it drops it as soon as WatchPolicyChanges reports a
+   * newer revision of the tenant. Zero or unset: do not reuse, because a
+   * condition read an attribute that varies per call (time.* or request.*).
+   *
+   * @generated from field: google.protobuf.Duration cache_ttl = 2;
+   */
+  cacheTtl?: Duration | undefined;
 };
 
 /**
@@ -313,6 +325,145 @@ export const ListPermissionsResponseSchema: GenMessage<ListPermissionsResponse> 
   messageDesc(file_aegis_policy_v1_decision_service, 6);
 
 /**
+ * Input of WatchPolicyChanges.
+ *
+ * @generated from message aegis.policy.v1.WatchPolicyChangesRequest
+ */
+export type WatchPolicyChangesRequest = Message<"aegis.policy.v1.WatchPolicyChangesRequest"> & {
+  /**
+   * The tenant to watch. Empty: every tenant the caller may see (all
+   * tenants for a principal of the platform tenant, else its own).
+   *
+   * @generated from field: string tenant_id = 1;
+   */
+  tenantId: string;
+};
+
+/**
+ * Describes the message aegis.policy.v1.WatchPolicyChangesRequest.
+ * Use `create(WatchPolicyChangesRequestSchema)` to create a new message.
+ */
+export const WatchPolicyChangesRequestSchema: GenMessage<WatchPolicyChangesRequest> = /*@__PURE__*/
+  messageDesc(file_aegis_policy_v1_decision_service, 7);
+
+/**
+ * One message of WatchPolicyChanges.
+ *
+ * @generated from message aegis.policy.v1.WatchPolicyChangesResponse
+ */
+export type WatchPolicyChangesResponse = Message<"aegis.policy.v1.WatchPolicyChangesResponse"> & {
+  /**
+   * What happened.
+   *
+   * @generated from oneof aegis.policy.v1.WatchPolicyChangesResponse.event
+   */
+  event: {
+    /**
+     * First message: the stream is live from here on.
+     *
+     * @generated from field: aegis.policy.v1.PolicyWatchSubscribed subscribed = 1;
+     */
+    value: PolicyWatchSubscribed;
+    case: "subscribed";
+  } | {
+    /**
+     * A tenant's revision changed.
+     *
+     * @generated from field: aegis.policy.v1.PolicyRevisionChanged changed = 2;
+     */
+    value: PolicyRevisionChanged;
+    case: "changed";
+  } | {
+    /**
+     * Nothing changed during the last heartbeat_interval.
+     *
+     * @generated from field: aegis.policy.v1.PolicyWatchHeartbeat heartbeat = 3;
+     */
+    value: PolicyWatchHeartbeat;
+    case: "heartbeat";
+  } | { case: undefined; value?: undefined };
+};
+
+/**
+ * Describes the message aegis.policy.v1.WatchPolicyChangesResponse.
+ * Use `create(WatchPolicyChangesResponseSchema)` to create a new message.
+ */
+export const WatchPolicyChangesResponseSchema: GenMessage<WatchPolicyChangesResponse> = /*@__PURE__*/
+  messageDesc(file_aegis_policy_v1_decision_service, 8);
+
+/**
+ * The first message of WatchPolicyChanges.
+ *
+ * @generated from message aegis.policy.v1.PolicyWatchSubscribed
+ */
+export type PolicyWatchSubscribed = Message<"aegis.policy.v1.PolicyWatchSubscribed"> & {
+  /**
+   * The tenant watched; empty when every tenant is.
+   *
+   * @generated from field: string tenant_id = 1;
+   */
+  tenantId: string;
+
+  /**
+   * A heartbeat (or a change) follows at least this often; a stream silent
+   * for much longer is dead.
+   *
+   * @generated from field: google.protobuf.Duration heartbeat_interval = 2;
+   */
+  heartbeatInterval?: Duration | undefined;
+};
+
+/**
+ * Describes the message aegis.policy.v1.PolicyWatchSubscribed.
+ * Use `create(PolicyWatchSubscribedSchema)` to create a new message.
+ */
+export const PolicyWatchSubscribedSchema: GenMessage<PolicyWatchSubscribed> = /*@__PURE__*/
+  messageDesc(file_aegis_policy_v1_decision_service, 9);
+
+/**
+ * A tenant now decides at a newer revision.
+ *
+ * @generated from message aegis.policy.v1.PolicyRevisionChanged
+ */
+export type PolicyRevisionChanged = Message<"aegis.policy.v1.PolicyRevisionChanged"> & {
+  /**
+   * The tenant.
+   *
+   * @generated from field: string tenant_id = 1;
+   */
+  tenantId: string;
+
+  /**
+   * Its revision now (Decision.revision of decisions made from now on).
+   *
+   * @generated from field: int64 revision = 2;
+   */
+  revision: bigint;
+};
+
+/**
+ * Describes the message aegis.policy.v1.PolicyRevisionChanged.
+ * Use `create(PolicyRevisionChangedSchema)` to create a new message.
+ */
+export const PolicyRevisionChangedSchema: GenMessage<PolicyRevisionChanged> = /*@__PURE__*/
+  messageDesc(file_aegis_policy_v1_decision_service, 10);
+
+/**
+ * Keeps an idle WatchPolicyChanges stream visibly alive.
+ *
+ * @generated from message aegis.policy.v1.PolicyWatchHeartbeat
+ */
+export type PolicyWatchHeartbeat = Message<"aegis.policy.v1.PolicyWatchHeartbeat"> & {
+};
+
+/**
+ * Describes the message aegis.policy.v1.PolicyWatchHeartbeat.
+ * Use `create(PolicyWatchHeartbeatSchema)` to create a new message.
+ */
+export const PolicyWatchHeartbeatSchema: GenMessage<PolicyWatchHeartbeat> = /*@__PURE__*/
+  messageDesc(file_aegis_policy_v1_decision_service, 11);
+
+/**
  * The decision point platform services call before every action. The
  * principal's roles and attributes are taken as given (the caller verified
  * them with auth); policy never calls auth on this path. Denials, and
@@ -358,6 +509,25 @@ export const DecisionService: GenService<{
     methodKind: "unary";
     input: typeof ListPermissionsRequestSchema;
     output: typeof ListPermissionsResponseSchema;
+  },
+  /**
+   * Streams the revision of every tenant whose roles, policies or settings
+   * change, as this instance starts deciding with them: first a `subscribed`
+   * message, then `changed` per change and a `heartbeat` every
+   * heartbeat_interval, until the caller cancels or the server drains. A
+   * caller that caches decisions drops a tenant's entries on `changed`, and
+   * all of them once the stream ends or falls silent (changes in between
+   * are not replayed). Needs decision:check: the stream tells nothing that
+   * Check does not (every decision carries its revision). A principal of the
+   * platform tenant may watch every tenant; any other caller only its own.
+   * Errors: PermissionDenied (another tenant, or no decision:check).
+   *
+   * @generated from rpc aegis.policy.v1.DecisionService.WatchPolicyChanges
+   */
+  watchPolicyChanges: {
+    methodKind: "server_streaming";
+    input: typeof WatchPolicyChangesRequestSchema;
+    output: typeof WatchPolicyChangesResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_aegis_policy_v1_decision_service, 0);

@@ -1,9 +1,10 @@
 import type { Logger } from '../logging/index.js';
 
-export interface DeadLetterFlusherOptions {
+export interface OutboxFlusherOptions {
   /**
-   * Publishes up to `limit` parked messages on their `<topic>.dlq` and marks (or deletes) them,
-   * answering how many it published: the one part that knows the service's outbox table.
+   * Publishes up to `limit` rows of the outbox (dead letters to their `<topic>.dlq`, events to
+   * their topic) and marks or deletes them, answering how many it published: the one part that
+   * knows the service's outbox table.
    */
   publishSome(limit: number): Promise<number>;
   /** Rows per round (default 500): a round that publishes fewer ends the drain. */
@@ -16,20 +17,21 @@ export interface DeadLetterFlusherOptions {
 }
 
 /**
- * Drains a consumer's dead-letter outbox. The consumer parks a message it refuses in its own
- * write transaction (the durable copy) and only kicks a flush, so a slow or unreachable DLQ
- * never holds its partition. Single flight: concurrent flushes share one run, and a kick that
- * arrives during a run makes it go round again. A flush never rejects: on failure it logs and
- * stops (no hot loop while the topic is down) and the next kick or retry tick tries again.
- * At least once: a crash between publishing and marking publishes again, so DLQ readers
- * dedupe by the source position in the `aegis-dlq-*` headers.
+ * Drains an outbox table to Kafka: messages a service wrote in its own transaction (a consumer's
+ * dead letters, billing's usage events from commits), so the transaction never waits for Kafka
+ * and a slow or unreachable topic never holds a partition or a request. The writer only kicks a
+ * flush. Single flight: concurrent flushes share one run, and a kick that arrives during a run
+ * makes it go round again. A flush never rejects: on failure it logs and stops (no hot loop
+ * while the topic is down) and the next kick or retry tick tries again. At least once: a crash
+ * between publishing and marking publishes again, so readers dedupe (DLQ readers by the source
+ * position in the `aegis-dlq-*` headers, the ledger by event id).
  */
-export class DeadLetterFlusher {
+export class OutboxFlusher {
   #flushing: Promise<number> | undefined;
   #again = false;
   #timer: NodeJS.Timeout | undefined;
 
-  constructor(private readonly opts: DeadLetterFlusherOptions) {}
+  constructor(private readonly opts: OutboxFlusherOptions) {}
 
   /** Starts the retry tick (if `retryMs` is set) and a first flush of what an earlier run left. */
   start(): void {

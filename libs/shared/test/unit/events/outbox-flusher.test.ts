@@ -1,6 +1,6 @@
-import { createLogger, DeadLetterFlusher } from '../../../src/index.js';
+import { createLogger, OutboxFlusher } from '../../../src/index.js';
 
-const logger = createLogger({ service: 'dead-letter-flusher-test', level: 'silent' });
+const logger = createLogger({ service: 'outbox-flusher-test', level: 'silent' });
 
 /** An outbox of `pending` rows; publishSome takes up to `limit`, or throws while `down`. */
 function outbox(pending: number) {
@@ -19,7 +19,7 @@ function outbox(pending: number) {
 
 test('drains in rounds until a round publishes less than a batch', async () => {
   const { state, publishSome } = outbox(1_250);
-  const flusher = new DeadLetterFlusher({ publishSome, batchSize: 500, logger, failureMessage: 'x' });
+  const flusher = new OutboxFlusher({ publishSome, batchSize: 500, logger, failureMessage: 'x' });
   expect(await flusher.flush()).toBe(1_250);
   expect(state).toMatchObject({ pending: 0, calls: 3 });
 });
@@ -28,7 +28,7 @@ test('concurrent flushes share one run, and a kick during it makes it go round a
   const { state, publishSome } = outbox(10);
   let open!: () => void;
   state.gate = new Promise((r) => { open = r; });
-  const flusher = new DeadLetterFlusher({ publishSome, batchSize: 500, logger, failureMessage: 'x' });
+  const flusher = new OutboxFlusher({ publishSome, batchSize: 500, logger, failureMessage: 'x' });
   const first = flusher.flush();
   const second = flusher.flush();
   expect(second).toBe(first);
@@ -44,7 +44,7 @@ test('concurrent flushes share one run, and a kick during it makes it go round a
 test('a failing topic never rejects and is retried by the next kick', async () => {
   const { state, publishSome } = outbox(3);
   const warnings: unknown[] = [];
-  const flusher = new DeadLetterFlusher({ publishSome, logger: { warn: (...args: unknown[]) => warnings.push(args) } as never, failureMessage: 'parked rows stay' });
+  const flusher = new OutboxFlusher({ publishSome, logger: { warn: (...args: unknown[]) => warnings.push(args) } as never, failureMessage: 'parked rows stay' });
   state.down = true;
   expect(await flusher.flush()).toBe(0);
   expect(state.calls).toBe(1); // no hot loop while it is down
@@ -55,7 +55,7 @@ test('a failing topic never rejects and is retried by the next kick', async () =
 
 test('start flushes what an earlier run left; stop ends the retry tick', async () => {
   const { state, publishSome } = outbox(2);
-  const flusher = new DeadLetterFlusher({ publishSome, retryMs: 10, logger, failureMessage: 'x' });
+  const flusher = new OutboxFlusher({ publishSome, retryMs: 10, logger, failureMessage: 'x' });
   flusher.start();
   await flusher.idle();
   expect(state.pending).toBe(0);
