@@ -201,9 +201,14 @@ function sentence(): string {
   return pick([() => faker.hacker.phrase(), () => faker.company.catchPhrase() + '.', () => faker.commerce.productDescription()])();
 }
 
+// faker draws dates (birth dates, "recent" dates) relative to this, not to the clock, so a seed
+// gives the same corpus on any day.
+const REFERENCE_DATE = new Date('2026-01-01T00:00:00Z');
+
 /** `documents` documents, the same for the same seed and options. */
 export function generateCorpus(documents: number, seed = 42, options: CorpusOptions = {}): LabelledDocument[] {
   faker.seed(seed);
+  faker.setDefaultRefDate(REFERENCE_DATE);
   const persons = options.persons ?? true;
   // Without persons the draws are exactly those made before person names existed.
   const types: readonly string[] = persons ? [...EVAL_TYPES, PERSON_TYPE] : EVAL_TYPES;

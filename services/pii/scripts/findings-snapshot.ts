@@ -7,9 +7,9 @@
 //   npx tsx services/pii/scripts/findings-snapshot.ts --out /tmp/pii-findings.before.txt
 //   npx tsx services/pii/scripts/findings-snapshot.ts --check /tmp/pii-findings.before.txt
 //
-// The texts are saved next to the findings (FILE.texts.json) and read back by --check: the
-// corpus generator draws dates relative to the clock (birth dates, "recent" timestamps), so the
-// same seed gives slightly different texts an hour later. --detector PATH takes `detect` from
+// The texts are saved next to the findings (FILE.texts.json) and read back by --check, so a
+// snapshot stays comparable whatever changes in the corpus generator (its dates were relative
+// to the clock until they were pinned to a reference date). --detector PATH takes `detect` from
 // another copy of detection/index.ts (e.g. the previous commit's, to write a baseline).
 // No timing here: this is about what is found, not how fast.
 import { createHash } from 'node:crypto';
