@@ -7,9 +7,7 @@ import type { ConsumedEvent, Subscription } from './ports.js';
 
 /** Headers to send: the active trace context, overridden by any header the caller set itself. */
 export function headersWithTraceContext(headers: Record<string, string> | undefined): Record<string, string> {
-  const carrier: Record<string, string> = {};
-  propagation.inject(context.active(), carrier);
-  return { ...carrier, ...headers };
+  return { ...activeTraceCarrier(), ...headers };
 }
 
 /**

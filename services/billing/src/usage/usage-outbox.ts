@@ -47,15 +47,16 @@ export function usageOutboxRelay(deps: { db: SqlDatabase; publisher: EventPublis
       try {
         // Each event in its commit's trace context (the envelope and the Kafka headers carry it,
         // so the ledger's batch span links back to the commit): one publish per trace.
-        const byTrace = new Map<string, OutboxRow[]>();
+        const byTrace = new Map<string, { trace: Record<string, string> | undefined; rows: OutboxRow[] }>();
         for (const row of claimed.rows) {
-          const key = row.trace === null ? '' : JSON.stringify(json(row.trace));
+          const trace = row.trace === null ? undefined : json(row.trace);
+          const key = trace === undefined ? '' : JSON.stringify(trace);
           const group = byTrace.get(key);
-          if (group === undefined) byTrace.set(key, [row]);
-          else group.push(row);
+          if (group === undefined) byTrace.set(key, { trace, rows: [row] });
+          else group.rows.push(row);
         }
-        await Promise.all([...byTrace].map(([key, rows]) =>
-          inStoredTraceContext(key === '' ? undefined : JSON.parse(key) as Record<string, string>, () => deps.publisher.publish(...rows.map(eventOf)))));
+        await Promise.all([...byTrace.values()].map(({ trace, rows }) =>
+          inStoredTraceContext(trace, () => deps.publisher.publish(...rows.map(eventOf)))));
       } catch (err) {
         // Let the rows go at once: the next retry publishes them, not the lease's end.
         await deps.db.query(`UPDATE usage_outbox SET claimed_until = '-infinity' WHERE event_id = ANY($1::text[])`, [ids]).catch(() => undefined);
