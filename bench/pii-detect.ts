@@ -15,7 +15,7 @@ import { policyService } from '@aegis/policy-service';
 import { PiiService } from '@aegis/proto/aegis/pii/v1/pii_service_pb.js';
 import { createLogger, startServices } from '@aegis/shared';
 import { piiService } from '../services/pii/src/definition.js';
-import { compilePattern, detect, EMPTY_POLICY, withRequestAdditions } from '../services/pii/src/domain/detection/index.js';
+import { compilePattern, detect, EMPTY_POLICY, withRequestAdditions } from '@aegis/pii-engine';
 import { generateCorpus, type LabelledDocument } from '../services/pii/eval/corpus.js';
 import { healthCheckContender, readSettings, writeResult } from './lib/index.js';
 import { authenticatedGrpcTransport } from './policy-grpc.js';

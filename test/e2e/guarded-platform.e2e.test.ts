@@ -77,8 +77,8 @@ beforeAll(async () => {
 }, 300_000);
 
 afterAll(async () => {
-  aegis?.close();
-  admin?.close();
+  await aegis?.close();
+  await admin?.close();
   await bus?.close();
   if (platform !== undefined) {
     const codes = await platform.stop();
@@ -371,7 +371,7 @@ describe('all services as separate processes, the gateway and the SDK', () => {
       const gatewayAnswer = await execute(tenantAdmin.key, { input: 'ping' });
       expect(gatewayAnswer.body.error).toMatchObject({ code: 'unauthenticated', reason: 'revoked' });
     } finally {
-      clients.close();
+      await clients.close();
     }
   });
 });

@@ -61,7 +61,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
       server.listen(config.port, config.host, () => resolve());
     });
   } catch (err) {
-    aegis.close();
+    await aegis.close();
     await publisher?.close();
     await ownBus?.close();
     throw err;
@@ -85,7 +85,8 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
           server.closeAllConnections();
           await closed;
         }
-        aegis.close();
+        // Settles the usage still pending and gives back allowances and idle leases first.
+        await aegis.close();
         // Signs the chains' last events (a final checkpoint) before the producer goes.
         await publisher?.close();
         await ownBus?.close();

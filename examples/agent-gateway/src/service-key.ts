@@ -49,7 +49,7 @@ export async function ensureGatewayServiceKey(opts: ServiceKeyOptions): Promise<
       const verdict = await probe.auth.apiKeys.verifyApiKey({ key: stored });
       if (verdict.valid) return { key: stored, created: false };
     } finally {
-      probe.close();
+      await probe.close();
     }
     if (opts.adminKey === undefined) {
       return { key: undefined, problem: `the gateway key in ${file} is no longer valid (revoked?); set AEGIS_GATEWAY_API_KEY to a key with the ${ROLE} role` };
@@ -73,7 +73,7 @@ export async function ensureGatewayServiceKey(opts: ServiceKeyOptions): Promise<
     await writeOwnerOnly(file, secret);
     return { key: secret, created: true };
   } finally {
-    admin.close();
+    await admin.close();
   }
 }
 

@@ -26,6 +26,9 @@ import { RateLimitService } from '@aegis/proto/aegis/ratelimit/v1/rate_limit_ser
 import { Health } from '@aegis/proto/grpc/health/v1/health_pb.js';
 import { VerifiedCredentials, type CredentialCacheSettings } from './cache/credential-verifications.js';
 import { CachedDecisions, type DecisionCacheOptions } from './cache/decision-cache-watch.js';
+import { RateAllowances, type RateAllowanceOptions } from './ratelimit/rate-allowances.js';
+import { LocalScanner, type LocalScanOptions } from './scan/local-scanner.js';
+import { BudgetAllowances, type BudgetAllowanceOptions } from './budget/allowances.js';
 import { serviceCredentialInterceptor } from './transport/credential.js';
 import { installHttp2GoawayGuard } from './transport/http2-goaway-guard.js';
 import { DEFAULT_RETRY, retryInterceptor, type RetryPolicy, type RetrySafety, aegisRetrySafety } from './transport/retry.js';
@@ -73,6 +76,26 @@ export interface AegisClientOptions {
    * decision cache".
    */
   decisionCache?: DecisionCacheOptions | false;
+  /**
+   * The guard's rate-limit allowances: units of a bucket taken from the limiter ahead of need
+   * and spent without a round trip, and reuse of a freed concurrency lease by the user's next
+   * run; default on, `false` asks the limiter on every guarded call. See docs/sdk.md,
+   * "Rate-limit allowances".
+   */
+  rateAllowances?: RateAllowanceOptions | false;
+  /**
+   * The guard's local DLP scan: content in which the tenant's DLP (read from pii, same engine
+   * version) finds nothing is answered without calling Scan, only while pii's WatchDlpChanges
+   * stream is live (needs `dlp:watch`, in GUARD_PERMISSIONS); default on, `false` asks pii on
+   * every scan. See docs/sdk.md, "The local scan".
+   */
+  localScan?: LocalScanOptions | false;
+  /**
+   * The guard's budget allowances: a shared budget hold for several requests, carved locally per
+   * request, the usage settled with billing in the background right after the answer; default
+   * on, `false` reserves and commits every guarded call. See docs/sdk.md, "Budget allowances".
+   */
+  budgetAllowances?: BudgetAllowanceOptions | false;
 }
 
 export interface AuthClients {
@@ -100,12 +123,16 @@ export interface RatelimitClients {
   limits: Client<typeof RateLimitService>;
   leases: Client<typeof LeaseService>;
   config: Client<typeof LimitConfigService>;
+  /** Allowances and idle leases (absent with `rateAllowances: false`); the guard admits through them first. */
+  allowances?: RateAllowances;
 }
 
 export interface PiiClients {
   pii: Client<typeof PiiService>;
   dlp: Client<typeof DlpService>;
   inputValidation: Client<typeof InputValidationService>;
+  /** Scan answered in process for clean content (absent with `localScan: false`); the guard scans through it first. */
+  localScanner?: LocalScanner;
 }
 
 export interface BillingClients {
@@ -115,6 +142,8 @@ export interface BillingClients {
   budgets: Client<typeof BudgetService>;
   prices: Client<typeof PriceService>;
   alerts: Client<typeof CostAlertService>;
+  /** Shared holds carved per request (absent with `budgetAllowances: false`); the guard holds budget through them first. */
+  allowances?: BudgetAllowances;
 }
 
 /** Typed clients of the five services, sharing connections, deadlines, retries, tracing and the credential. */
@@ -126,8 +155,11 @@ export interface AegisClients {
   billing: BillingClients;
   /** grpc.health.v1 of each service. */
   health: Record<AegisServiceName, Client<typeof Health>>;
-  /** Closes the HTTP/2 connections; calls after this fail. */
-  close(): void;
+  /**
+   * Closes the HTTP/2 connections; calls after this fail. Resolves once pending usage is
+   * settled and budget allowances are released (await it before the process exits).
+   */
+  close(): Promise<void>;
 }
 
 function urlOf(urls: AegisClientOptions['urls'], service: AegisServiceName): string {
@@ -177,6 +209,13 @@ export function createAegisClients(opts: AegisClientOptions): AegisClients {
   const verifiedCredentials = opts.credentialCache === false ? undefined : new VerifiedCredentials(credentialEvents, opts.credentialCache);
   const decisions = createClient(DecisionService, t.policy);
   const decisionCache = opts.decisionCache === false ? undefined : new CachedDecisions(decisions, opts.decisionCache);
+  const rateLimits = createClient(RateLimitService, t.ratelimit);
+  const leases = createClient(LeaseService, t.ratelimit);
+  const allowances = opts.rateAllowances === false ? undefined : new RateAllowances(rateLimits, leases, opts.rateAllowances);
+  const dlp = createClient(DlpService, t.pii);
+  const localScanner = opts.localScan === false ? undefined : new LocalScanner(dlp, opts.localScan);
+  const reservations = createClient(ReservationService, t.billing);
+  const budgetAllowances = opts.budgetAllowances === false ? undefined : new BudgetAllowances(reservations, opts.budgetAllowances);
   return {
     auth: {
       apiKeys: createClient(ApiKeyService, t.auth),
@@ -196,29 +235,43 @@ export function createAegisClients(opts: AegisClientOptions): AegisClients {
       ...(decisionCache !== undefined ? { decisionCache } : {}),
     },
     ratelimit: {
-      limits: createClient(RateLimitService, t.ratelimit),
-      leases: createClient(LeaseService, t.ratelimit),
+      limits: rateLimits,
+      leases,
       config: createClient(LimitConfigService, t.ratelimit),
+      ...(allowances !== undefined ? { allowances } : {}),
     },
     pii: {
       pii: createClient(PiiService, t.pii),
-      dlp: createClient(DlpService, t.pii),
+      dlp,
       inputValidation: createClient(InputValidationService, t.pii),
+      ...(localScanner !== undefined ? { localScanner } : {}),
     },
     billing: {
       estimation: createClient(EstimationService, t.billing),
-      reservations: createClient(ReservationService, t.billing),
+      reservations,
       usage: createClient(UsageService, t.billing),
       budgets: createClient(BudgetService, t.billing),
       prices: createClient(PriceService, t.billing),
       alerts: createClient(CostAlertService, t.billing),
+      ...(budgetAllowances !== undefined ? { allowances: budgetAllowances } : {}),
     },
     health: Object.fromEntries(SERVICE_NAMES.map((s) => [s, createClient(Health, t[s])])) as Record<AegisServiceName, Client<typeof Health>>,
     close() {
       void verifiedCredentials?.close();
       void decisionCache?.close();
-      for (const session of sessions.values()) session.abort();
-      sessions.clear();
+      const closeSessions = () => {
+        for (const session of sessions.values()) session.abort();
+        sessions.clear();
+      };
+      // Unused rate-limit units are refunded and idle leases released before the connections close.
+      // Pending usage is settled and shared budget holds released, too, before the connections close,
+      // and what local scans found reaches pii's audit.
+      const draining = [allowances?.close(), budgetAllowances?.close(), localScanner?.close()].filter((p) => p !== undefined);
+      if (draining.length === 0) {
+        closeSessions();
+        return Promise.resolve();
+      }
+      return Promise.allSettled(draining).then(closeSessions);
     },
   };
 }

@@ -7,7 +7,11 @@ import { createGuard, type Guard, type GuardOptions } from './guard/guard.js';
 export * from './clients.js';
 export { DEFAULT_RETRY, aegisRetrySafety, backoffMs, retryInterceptor, type RetryPolicy, type RetrySafety } from './transport/retry.js';
 export { clientTracingInterceptor } from './transport/tracing.js';
+export { BudgetAllowances, type BudgetAllowanceOptions, type BudgetAllowanceStats } from './budget/allowances.js';
+export type { UsageSettlement } from './budget/settler.js';
 export { CachedDecisions, type DecisionCacheOptions, type DecisionCacheStats } from './cache/decision-cache-watch.js';
+export { IdleLeases, RateAllowances, type RateAllowanceOptions, type RateAllowanceStats, type SlotReuseOptions } from './ratelimit/index.js';
+export { LocalScanner, type LocalScanOptions, type LocalScanStats } from './scan/local-scanner.js';
 export { createGuard, type Guard, type GuardOptions, type GuardRun } from './guard/guard.js';
 export type { RateLimitRule } from './guard/admission.js';
 export { credentialFromHeaders } from './guard/credential.js';
@@ -30,7 +34,8 @@ export type { GuardContent, GuardRequest, GuardResult, GuardRunContext, RunResul
 export interface Aegis {
   clients: AegisClients;
   guard: Guard;
-  close(): void;
+  /** See AegisClients.close: resolves once pending usage is settled and allowances are given back. */
+  close(): Promise<void>;
 }
 
 /** The clients and a guard over them, in one call. */

@@ -1,6 +1,6 @@
 // npm run eval:pii [-- --docs N --seed S]: per-type precision, recall, F1 and F2 of Detect's
 // domain on the seeded synthetic corpus (eval/corpus.ts).
-import { detect, EMPTY_POLICY } from '../src/domain/detection/index.js';
+import { detect, EMPTY_POLICY } from '@aegis/pii-engine';
 import { EVAL_TYPES, generateCorpus, PERSON_TYPE } from './corpus.js';
 import { score } from './scoring.js';
 

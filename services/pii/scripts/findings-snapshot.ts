@@ -10,14 +10,14 @@
 // The texts are saved next to the findings (FILE.texts.json) and read back by --check, so a
 // snapshot stays comparable whatever changes in the corpus generator (its dates were relative
 // to the clock until they were pinned to a reference date). --detector PATH takes `detect` from
-// another copy of detection/index.ts (e.g. the previous commit's, to write a baseline).
+// another copy of libs/pii-engine/src/detection/index.ts (e.g. the previous commit's, to write a baseline).
 // No timing here: this is about what is found, not how fast.
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
+import * as current from '@aegis/pii-engine';
+import { BUILTIN_TYPES, compilePattern, EMPTY_POLICY, type DetectionPolicy, type DetectOptions } from '@aegis/pii-engine';
 import { generateCorpus, type LabelledDocument } from '../eval/corpus.js';
-import * as current from '../src/domain/detection/index.js';
-import { BUILTIN_TYPES, compilePattern, EMPTY_POLICY, type DetectionPolicy, type DetectOptions } from '../src/domain/detection/index.js';
 
 const FIXTURES = new URL('./findings-fixtures.json', import.meta.url);
 

@@ -3,8 +3,8 @@
 //   npx tsx services/pii/scripts/profile-detect.ts [--kb 100] [--ms 3000]
 //   node --cpu-prof --import tsx services/pii/scripts/profile-detect.ts --kb 100
 import { performance } from 'node:perf_hooks';
+import { BUILTIN_TYPES, detect, EMPTY_POLICY } from '@aegis/pii-engine';
 import { generateCorpus } from '../eval/corpus.js';
-import { BUILTIN_TYPES, detect, EMPTY_POLICY } from '../src/domain/detection/index.js';
 
 const args = process.argv.slice(2);
 const arg = (name: string, fallback: number) => (args.includes(`--${name}`) ? Number(args[args.indexOf(`--${name}`) + 1]) : fallback);

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { z } from 'zod';
-import { generateKeyringSpec, loadConfig, parseKeyring, type EnvSource, type Keyring } from '@aegis/shared';
+import { env, generateKeyringSpec, loadConfig, parseKeyring, type EnvSource, type Keyring } from '@aegis/shared';
 import { randomBytes } from 'node:crypto';
 import { loadOrCreateDevSecret } from '@aegis/shared';
 
@@ -20,6 +20,8 @@ export const piiEnvSchema = z.object({
   }, 'must be "<key id>:<base64 of 32 bytes>" entries separated by commas'),
   /** Emit `pii.detected` for Scans whose findings matched only LOG, MASK or REDACT rules without alert. */
   AEGIS_PII_AUDIT_DETECTIONS: z.enum(['true', 'false']).default('true').transform((v) => v === 'true'),
+  /** WatchDlpChanges sends a heartbeat after this long without a change. */
+  AEGIS_PII_WATCH_HEARTBEAT_MS: env.durationMs(5_000),
 });
 
 export type PiiConfig = z.infer<typeof piiEnvSchema>;

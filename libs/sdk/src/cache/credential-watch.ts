@@ -1,7 +1,6 @@
 import type { Client } from '@connectrpc/connect';
 import type { CredentialEventService, WatchCredentialEventsResponse } from '@aegis/proto/aegis/auth/v1/credential_event_service_pb.js';
-import { msOf } from '../guard/call-options.js';
-import { WatchStream } from '../transport/watch-stream.js';
+import { WatchStream, watchMessageKind } from '../transport/watch-stream.js';
 import type { VerifiedCredentialCache } from './credential-cache.js';
 
 // Keeps auth's WatchCredentialEvents stream open for the cache: the cache is used only from
@@ -35,18 +34,7 @@ export class CredentialWatch {
     this.#stream = new WatchStream<WatchCredentialEventsResponse>({
       // No deadline: the stream is meant to stay open; silence and errors end it.
       open: (signal) => client.watchCredentialEvents({}, { signal, timeoutMs: 0 }),
-      classify: (message) => {
-        switch (message.event.case) {
-          case 'subscribed': {
-            const interval = message.event.value.heartbeatInterval;
-            return { kind: 'subscribed', heartbeatMs: interval === undefined ? DEFAULT_HEARTBEAT_MS : Math.max(100, msOf(interval)) };
-          }
-          case 'heartbeat':
-            return { kind: 'heartbeat' };
-          default:
-            return { kind: 'event' };
-        }
-      },
+      classify: (message) => watchMessageKind(message.event, DEFAULT_HEARTBEAT_MS),
       onLive: () => cache.goLive(),
       onEvent: (message) => apply(cache, message),
       onLost: () => cache.goDark(),

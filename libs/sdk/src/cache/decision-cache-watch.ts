@@ -1,7 +1,7 @@
 import type { Client } from '@connectrpc/connect';
 import type { Decision } from '@aegis/proto/aegis/policy/v1/decision_pb.js';
 import { DecisionService, type WatchPolicyChangesResponse } from '@aegis/proto/aegis/policy/v1/decision_service_pb.js';
-import { WatchStream, type WatchMessageKind } from '../transport/watch-stream.js';
+import { WatchStream, watchMessageKind } from '../transport/watch-stream.js';
 import { DecisionCache, type DecisionCacheLimits } from './decision-cache.js';
 import { decisionKey, type CheckInput } from './decision-key.js';
 
@@ -30,17 +30,6 @@ function durationMs(d: { seconds: bigint; nanos: number } | undefined): number {
   return d === undefined ? 0 : Number(d.seconds) * 1000 + Math.floor(d.nanos / 1e6);
 }
 
-function classify(message: WatchPolicyChangesResponse): WatchMessageKind {
-  switch (message.event.case) {
-    case 'subscribed':
-      return { kind: 'subscribed', heartbeatMs: durationMs(message.event.value.heartbeatInterval) || 5_000 };
-    case 'heartbeat':
-      return { kind: 'heartbeat' };
-    default:
-      return { kind: 'event' };
-  }
-}
-
 /**
  * DecisionService.Check with a local cache in front, kept honest by WatchPolicyChanges: an
  * entry lives for min(policy's cache_ttl, the local bound), goes as soon as the stream reports
@@ -65,7 +54,7 @@ export class CachedDecisions {
       open: (signal) => decisions.watchPolicyChanges({}, { signal, timeoutMs: 0 }),
       classify: (message) => {
         if (message.event.case === 'subscribed') scope = message.event.value.tenantId || undefined;
-        return classify(message);
+        return watchMessageKind(message.event);
       },
       onLive: () => this.#cache.open(scope),
       onEvent: (message) => {

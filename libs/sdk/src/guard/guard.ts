@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { SpanStatusCode, trace } from '@opentelemetry/api';
-import type { Reservation } from '@aegis/proto/aegis/billing/v1/budget_pb.js';
+import { create } from '@bufbuild/protobuf';
+import { MoneySchema } from '@aegis/proto/aegis/common/v1/money_pb.js';
 import type { AuditEvent } from '@aegis/proto/aegis/events/v1/audit_event_pb.js';
 import type { AegisClients } from '../clients.js';
 import type { RateLimitHeaders } from '@aegis/proto/aegis/ratelimit/v1/limit_pb.js';
@@ -8,7 +9,7 @@ import { AdmissionHeadroom } from './admission-headroom.js';
 import { acquireSlot, admit, bucketOf, type ExecutionSlot, type RateLimitRule } from './admission.js';
 import { authenticate } from './authenticate.js';
 import { authorize } from './authorize.js';
-import { commit, estimate, release, reserve, tokenUsage } from './budget.js';
+import { commit, estimate, holdBudget, release, tokenUsage, type BudgetHold } from './budget.js';
 import { msOf, toBigInt, type CallOptions } from './call-options.js';
 import { textOf } from './content.js';
 import { scan } from './dlp.js';
@@ -112,18 +113,18 @@ export function createGuard(clients: AegisClients, options: GuardOptions = {}): 
     const admittedFirst = together ? undefined : await admitting();
 
     let slot: ExecutionSlot | undefined;
-    let reservation: Reservation | undefined;
+    let budgetHold: BudgetHold | undefined;
     let settled = false;
     try {
       const [admitted, slotted, held, scanned] = await Promise.allSettled([
         together ? admitting() : Promise.resolve(admittedFirst),
         options.concurrency !== false ? acquireSlot(clients.ratelimit, limits, principal, requestId, call) : Promise.resolve(undefined),
-        reserve(clients.billing, principal, requestId, est, reservationTtlMs, call),
+        holdBudget(clients.billing, principal, requestId, est, reservationTtlMs, call),
         scan(clients.pii, tenantId, request.input, 'input', call),
       ]);
       // Keep what was acquired before reporting a refusal, so the catch below gives it back.
       if (slotted.status === 'fulfilled') slot = slotted.value;
-      if (held.status === 'fulfilled') reservation = held.value.reservation;
+      if (held.status === 'fulfilled') budgetHold = held.value;
       // Refusals are reported in step order: rate limit, concurrency, budget, DLP.
       if (admitted.status === 'rejected') throw admitted.reason;
       if (slotted.status === 'rejected') throw slotted.reason;
@@ -132,11 +133,16 @@ export function createGuard(clients: AegisClients, options: GuardOptions = {}): 
       const rateLimit = admitted.value;
       const input = scanned.value;
       const hold = held.value.reservation;
+      const perRequest = held.value.hold;
+      const carve = held.value.carve;
 
       const result = await run({
         input: input.content, principal, decision, reservation: hold, requestId,
         signal: runSignal(request, limits?.maxExecutionTime !== undefined ? msOf(limits.maxExecutionTime) : undefined),
       });
+      // Counts the run reported are checked before the usage is taken as real: invalid ones
+      // (negative, fractional) are the run's error, and the hold (or carve) is given back.
+      const reported = result.usage === undefined ? undefined : tokenUsage(result.usage);
       // From here the model has run, so the usage is real: the output scan and the commit run at
       // once, and the usage is booked whatever the scan says.
       settled = true;
@@ -146,9 +152,22 @@ export function createGuard(clients: AegisClients, options: GuardOptions = {}): 
       const scanningOutput: Promise<{ ok: { content: RunResult['output']; summary: ScanSummary } } | { failed: unknown }> =
         scan(clients.pii, tenantId, result.output, 'output', call).then((ok) => ({ ok }), (failed: unknown) => ({ failed }));
       const estimated = result.usage === undefined;
-      const tokens = tokenUsage(result.usage ?? { promptTokens: est.promptTokens, completionTokens: await countedTokens(tenantId, model, result.output, est.completionTokens) });
-      // No signal: a client that leaves now must not keep the usage from being booked.
-      const committed = await commit(clients.billing, hold, model, tokens, estimated, agentId, {});
+      const tokens = reported ?? tokenUsage({ promptTokens: est.promptTokens, completionTokens: await countedTokens(tenantId, model, result.output, est.completionTokens) });
+      // Carved from an allowance: the usage is settled in the background, priced here with the
+      // hold's quoted price (billing's own number unless the run used another model). Otherwise
+      // committed as before; no signal: a client that leaves now must not keep it from being booked.
+      let booking: { cost: GuardResult['cost']; usageEventId: string; settled: GuardResult['settled']; reservation: GuardResult['reservation'] };
+      if (carve !== undefined) {
+        const settling = clients.billing.allowances!.settle(carve, { model, tokens, estimated, agentId, requestId });
+        const cost = settling.cost !== undefined
+          ? create(MoneySchema, { currencyCode: carve.allowance.quote.currency, amountNanos: settling.cost })
+          : (await atStep('commit', () => settling.settled)).cost;
+        booking = { cost, usageEventId: carve.eventId, settled: settling.settled, reservation: hold };
+      } else {
+        const committed = await commit(clients.billing, hold, model, tokens, estimated, agentId, {});
+        const cost = committed.cost ?? perRequest!.estimatedCost;
+        booking = { cost, usageEventId: committed.usageEventId, settled: Promise.resolve({ usageEventId: committed.usageEventId, cost }), reservation: committed.reservation ?? hold };
+      }
       const scannedOutput = await scanningOutput;
       await freeing;
       if ('failed' in scannedOutput) throw scannedOutput.failed;
@@ -156,12 +175,12 @@ export function createGuard(clients: AegisClients, options: GuardOptions = {}): 
       const durationMs = performance.now() - started;
       const dlp = { input: input.summary, output: output.summary };
       const execution = executionRecord({
-        principal, decision, requestId, agentId, resource: request.resource, model, clientIp: request.clientIp ?? '', durationMs, tokens, cost: committed.cost, dlp,
+        principal, decision, requestId, agentId, resource: request.resource, model, clientIp: request.clientIp ?? '', durationMs, tokens, cost: booking.cost, dlp,
       });
       const guardResult: GuardResult = {
-        output: output.content, principal, decision, requestId, reservation: committed.reservation ?? hold,
+        output: output.content, principal, decision, requestId, reservation: booking.reservation,
         tokens: { promptTokens: tokens.promptTokens, completionTokens: tokens.completionTokens, cachedPromptTokens: tokens.cachedPromptTokens, cacheWriteTokens: tokens.cacheWriteTokens, reasoningTokens: tokens.reasoningTokens },
-        estimated, cost: committed.cost ?? held.value.estimatedCost, usageEventId: committed.usageEventId, dlp,
+        estimated, cost: booking.cost, usageEventId: booking.usageEventId, settled: booking.settled, dlp,
         ...(rateLimit !== undefined ? { rateLimit } : {}), execution, durationMs,
       };
       if (options.onExecution !== undefined) {
@@ -173,9 +192,11 @@ export function createGuard(clients: AegisClients, options: GuardOptions = {}): 
       }
       return guardResult;
     } catch (err) {
-      // Nothing ran (or the run failed): give the hold back. After a run the usage is real and
-      // the hold stays until committed (a failed commit leaves it to expire, never released).
-      if (reservation !== undefined && !settled) await release(clients.billing, reservation);
+      // Nothing ran (or the run failed): give the hold back (a carve to its allowance, locally).
+      // After a run the usage is real and the hold stays until committed (a failed commit leaves
+      // it to expire, never released).
+      if (budgetHold?.carve !== undefined && !settled) clients.billing.allowances?.release(budgetHold.carve);
+      else if (budgetHold?.hold !== undefined && !settled) await release(clients.billing, budgetHold.hold.reservation);
       throw err;
     } finally {
       await slot?.release();

@@ -5,4 +5,6 @@ export const GUARD_PERMISSIONS: readonly string[] = Object.freeze([
   'decision:check', 'ratelimit:check', 'lease:acquire', 'budget:reserve', 'price:read', 'usage:record', 'pii:detect',
   // auth's WatchCredentialEvents, which keeps the guard's verification cache honest.
   'credential:watch',
+  // pii's WatchDlpChanges and GetDlpSnapshot, which let the guard scan clean content locally.
+  'dlp:watch',
 ]);

@@ -15,6 +15,20 @@ export type WatchMessageKind =
   | { kind: 'heartbeat' }
   | { kind: 'event' };
 
+/**
+ * The kind of a message of any Aegis watch stream: each has an `event` oneof with `subscribed`
+ * (carrying `heartbeat_interval`; `defaultHeartbeatMs` when absent), `heartbeat`, and the
+ * stream's own events.
+ */
+export function watchMessageKind(event: { case: string | undefined; value?: unknown }, defaultHeartbeatMs = 5_000): WatchMessageKind {
+  if (event.case === 'subscribed') {
+    const interval = (event.value as { heartbeatInterval?: { seconds: bigint; nanos: number } } | undefined)?.heartbeatInterval;
+    const ms = interval === undefined ? 0 : Number(interval.seconds) * 1000 + Math.ceil(interval.nanos / 1e6);
+    return { kind: 'subscribed', heartbeatMs: ms > 0 ? Math.max(100, ms) : defaultHeartbeatMs };
+  }
+  return event.case === 'heartbeat' ? { kind: 'heartbeat' } : { kind: 'event' };
+}
+
 export interface WatchStreamOptions<M> {
   /** Opens the stream; the signal ends it (pass it to the client call with `timeoutMs: 0`). */
   open(signal: AbortSignal): AsyncIterable<M>;

@@ -69,7 +69,7 @@ describe.each([['Redis pub/sub', true], ['the in-process channel', false]])('ver
   });
 
   afterAll(async () => {
-    admin?.close();
+    await admin?.close();
     await auth?.stop();
     await redis?.close();
     await db?.close();
@@ -117,7 +117,7 @@ describe.each([['Redis pub/sub', true], ['the in-process channel', false]])('ver
       expect((err as UnauthenticatedError).reason).toBe('revoked');
       expect(performance.now() - revokedAt).toBeLessThan(1_000);
     } finally {
-      clients.close();
+      await clients.close();
     }
   });
 
@@ -130,7 +130,7 @@ describe.each([['Redis pub/sub', true], ['the in-process channel', false]])('ver
       for (let i = 0; i < 3; i++) await refusal(authenticate(clients.auth, `genxai_live_${'x'.repeat(38)}`, tenantId, `bad-${i}`, {}));
       expect(verifications.count).toBe(before + 3);
     } finally {
-      clients.close();
+      await clients.close();
     }
   });
 
@@ -146,7 +146,7 @@ describe.each([['Redis pub/sub', true], ['the in-process channel', false]])('ver
       await eventually(async () => (clients.auth.verifiedCredentials?.size === 0 ? true : undefined), 1_000, 'the user event');
       await refusal(authenticate(clients.auth, key, tenantId, 'test', {}));
     } finally {
-      clients.close();
+      await clients.close();
     }
   });
 
@@ -159,7 +159,7 @@ describe.each([['Redis pub/sub', true], ['the in-process channel', false]])('ver
       expect(verifications.count).toBe(before + 3);
       expect(clients.auth.verifiedCredentials).toBeUndefined();
     } finally {
-      clients.close();
+      await clients.close();
     }
   });
 
@@ -188,7 +188,7 @@ describe.each([['Redis pub/sub', true], ['the in-process channel', false]])('ver
       await authenticate(clients.auth, key, tenantId, 'test', {});
       expect(verifications.count).toBe(before + 1);
     } finally {
-      clients.close();
+      await clients.close();
     }
   });
 });

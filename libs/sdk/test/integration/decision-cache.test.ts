@@ -120,8 +120,8 @@ describe.each([['Postgres + Redis + Kafka', real], ['embedded policy', embedded]
   }, 90_000);
 
   afterAll(async () => {
-    sdk?.close();
-    admin?.close();
+    await sdk?.close();
+    await admin?.close();
     await policy?.stop();
     await auth?.stop();
     await backend.tearDown();
@@ -225,7 +225,7 @@ describe.each([['Postgres + Redis + Kafka', real], ['embedded policy', embedded]
       transport: undefined,
     });
     expect(plain.policy.decisionCache).toBeUndefined();
-    plain.close();
+    await plain.close();
     expect(checks).toBe(before);
   });
 });

@@ -28,11 +28,12 @@ beforeAll(async () => {
   await admin.policy.roles.createRole({ tenantId, role: { name: 'cheap_runner', permissions: ['agent:execute'], modelAccess: ['gpt-3.5-turbo'] } });
   await admin.pii.dlp.createDlpRule({ tenantId, rule: { name: 'redact_email', match: { case: 'piiType', value: 'email' }, action: DlpAction.REDACT, enabled: true } });
   await admin.pii.dlp.createDlpRule({ tenantId, rule: { name: 'block_codenames', match: { case: 'pattern', value: 'PROJECT-[0-9]{4}' }, action: DlpAction.BLOCK, alert: true, enabled: true } });
-  aegis = createAegis({ urls: platform.urls, apiKey: platform.serviceKey, timeoutMs: TEST_TIMEOUT_MS, guard: { onExecution: (record) => void records.push(record) } });
+  // Per-request holds and commits, as these tests assert them (allowances: budget-allowances.test.ts).
+  aegis = createAegis({ urls: platform.urls, apiKey: platform.serviceKey, timeoutMs: TEST_TIMEOUT_MS, budgetAllowances: false, guard: { onExecution: (record) => void records.push(record) } });
 }, 120_000);
 
 afterAll(async () => {
-  aegis?.close();
+  await aegis?.close();
   await platform?.stop();
 });
 
@@ -165,7 +166,7 @@ test('cost-weighted rate limit: estimated tokens drain the bucket, and the refus
     // A small request still fits.
     await expect(weighted.guard({ ...big, maxOutputTokens: 100 }, agent)).resolves.toBeDefined();
   } finally {
-    weighted.close();
+    await weighted.close();
   }
 });
 

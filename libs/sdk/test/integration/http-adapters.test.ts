@@ -27,7 +27,7 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  aegis?.close();
+  await aegis?.close();
   await platform?.stop();
 });
 
@@ -104,6 +104,6 @@ test('Fastify route on the real services, over the gRPC protocol', async () => {
     expect(await bad.json()).toMatchObject({ error: { code: 'unauthenticated', reason: 'invalid' } });
   } finally {
     await app.close();
-    grpc.close();
+    await grpc.close();
   }
 });

@@ -95,7 +95,7 @@ export async function startPlatform(): Promise<RunningPlatform> {
       return { userId: user!.userId, key: created.secret, keyId: created.apiKey!.keyId };
     },
     async stop() {
-      admin.close();
+      await admin.close();
       const { failed } = await running.stop();
       await cleanUp();
       if (failed.length > 0) throw new Error(`services did not stop cleanly: ${failed.join(', ')}`);

@@ -34,3 +34,20 @@ test('runtime imports are declared dependencies; adapters import their framework
   }
   expect(offences).toEqual([]);
 });
+
+test('@aegis/pii-engine, which the local scan runs, stays off the services\' runtime too', async () => {
+  const engine = join(ROOT, '../pii-engine');
+  const pkg = JSON.parse(await readFile(join(engine, 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
+  const allowed = new Set(Object.keys(pkg.dependencies));
+  const offences: string[] = [];
+  for (const file of await sources(join(engine, 'src'))) {
+    const text = await readFile(file, 'utf8');
+    for (const m of text.matchAll(/^import\s+(type\s+)?[^'"]*from\s+'([^']+)'/gm)) {
+      const specifier = m[2]!;
+      if (specifier.startsWith('.') || specifier.startsWith('node:')) continue;
+      const name = packageOf(specifier);
+      if (['pg', 'ioredis', 'kafkajs', '@aegis/shared'].includes(name) || !allowed.has(name)) offences.push(`${file}: ${specifier}`);
+    }
+  }
+  expect(offences).toEqual([]);
+});

@@ -168,6 +168,8 @@ export function fakeAegis(answers: FakeAnswers = {}, clientOpts: { retry?: { max
   const clients = createAegisClients({
     urls: 'http://unused.test',
     apiKey: SERVICE_KEY,
+    // These tests assert per-request holds; budget allowances have their own (budget-allowances.test.ts).
+    budgetAllowances: false,
     retry: { initialBackoffMs: 1, maxBackoffMs: 2, ...clientOpts.retry },
     transport: (_service, options) => createRouterTransport(routes, { transport: options }),
   });

@@ -128,6 +128,14 @@ describe('clean-up', () => {
     expect(calls.find((c) => c.rpc === 'ReleaseLease')!.message).toMatchObject({ leaseId: 'lease-1', key: 'executions:user-1' });
   });
 
+  test('a run that reports invalid counts is the run\'s error: the hold is released, nothing committed', async () => {
+    const { guard, names } = setup();
+    const err = await refusal(guard(request(), async () => ({ output: 'done', usage: { promptTokens: -1, completionTokens: 2 } })));
+    expect(err).toBeInstanceOf(TypeError);
+    expect(names()).toContain('ReleaseReservation');
+    expect(names()).not.toContain('CommitReservation');
+  });
+
   test('the run is cancelled with the request signal', async () => {
     const { guard, names } = setup();
     const cancel = new AbortController();

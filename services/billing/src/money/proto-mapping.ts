@@ -2,7 +2,7 @@ import { create } from '@bufbuild/protobuf';
 import { MoneySchema, type Money } from '@aegis/proto/aegis/common/v1/money_pb.js';
 import { TokenUsageSchema, type TokenUsage } from '@aegis/proto/aegis/common/v1/tokens_pb.js';
 import { invalidArgument } from '@aegis/shared';
-import { tokenProblem, ZERO_TOKENS, type Tokens } from './cost.js';
+import { tokenProblem, ZERO_TOKENS, type Tokens } from '@aegis/pricing';
 
 const INT64_MAX = 9_223_372_036_854_775_807n;
 

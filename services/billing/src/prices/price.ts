@@ -1,4 +1,4 @@
-import type { TokenPrices } from '../money/cost.js';
+import type { TokenPrices } from '@aegis/pricing';
 
 /** A stored price (ModelPrice), money in nanos per 1M tokens. */
 export interface PriceRow {
@@ -36,6 +36,20 @@ export function priceInForce(rows: readonly PriceRow[], tenantId: string, platfo
     return best;
   };
   return latest(tenantId) ?? (tenantId === platformTenantId ? undefined : latest(platformTenantId));
+}
+
+/**
+ * When the price in force for a tenant after `at` may next change: the earliest later effective
+ * time among the tenant's and the catalogue's prices of the model (either can change which price
+ * is in force), or undefined when none is scheduled.
+ */
+export function nextPriceChange(rows: readonly PriceRow[], tenantId: string, platformTenantId: string, provider: string, model: string, at: Date): Date | undefined {
+  let next: Date | undefined;
+  for (const row of rows) {
+    if ((row.tenantId !== tenantId && row.tenantId !== platformTenantId) || row.provider !== provider || row.model !== model) continue;
+    if (row.effectiveTime.getTime() > at.getTime() && (next === undefined || row.effectiveTime.getTime() < next.getTime())) next = row.effectiveTime;
+  }
+  return next;
 }
 
 /** Every (provider, model) visible to a tenant with the price in force at `at`, sorted. */

@@ -1,6 +1,6 @@
 import { notFound, type SqlExecutor } from '@aegis/shared';
-import { costNanos, type Tokens } from '../money/cost.js';
-import { priceInForce, tokenPrices, type PriceRow } from './price.js';
+import { costNanos, type Tokens } from '@aegis/pricing';
+import { nextPriceChange, priceInForce, tokenPrices, type PriceRow } from './price.js';
 import type { PriceStore } from './price-store.js';
 
 export interface PricerOptions {
@@ -51,6 +51,17 @@ export class Pricer {
   async cost(tenantId: string, provider: string, model: string, tokens: Tokens, at: Date): Promise<{ cost: bigint; price: PriceRow }> {
     const price = await this.price(tenantId, provider, model, at);
     return { cost: costNanos(tokens, tokenPrices(price)), price };
+  }
+
+  /**
+   * `cost`, plus until when the price holds: the next price change already scheduled, if any
+   * (a caller that prices usage itself with this price stops before it).
+   */
+  async quote(tenantId: string, provider: string, model: string, tokens: Tokens, at: Date): Promise<{ cost: bigint; price: PriceRow; validUntil: Date | undefined }> {
+    const rows = await this.rowsFor(tenantId, provider, model);
+    const price = priceInForce(rows, tenantId, this.platformTenantId, provider, model, at);
+    if (price === undefined) throw notFound('model price', `${provider}/${model}`);
+    return { cost: costNanos(tokens, tokenPrices(price)), price, validUntil: nextPriceChange(rows, tenantId, this.platformTenantId, provider, model, at) };
   }
 
   /** Forgets the tenant's prices; the platform tenant's are everyone's defaults, so all of them. */

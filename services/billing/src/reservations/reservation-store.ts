@@ -3,7 +3,7 @@ import { uuidv7 } from 'uuidv7';
 import { appliesTo, budgetPeriodAt, type BudgetRow, type Estimate, type PeriodCounters } from '../budgets/budget.js';
 import type { BudgetState } from '../budgets/budget-book.js';
 import type { TenantBudgets } from '../budgets/tenant-budgets.js';
-import type { Tokens } from '../money/cost.js';
+import { cappedTokens, type Tokens } from '@aegis/pricing';
 import type { Interval } from '../periods/period.js';
 import type { TenantZones } from '../periods/tenant-zones.js';
 import { reservationFromRow, STATE_CODE, type DbReservation, type ReservationRow } from './reservation.js';
@@ -15,6 +15,8 @@ export interface ReserveInput {
   requestId: string;
   estimate: Estimate;
   ttlMs: number;
+  /** A shared hold (budget allowance): the estimate covers several requests, each settled with `settle`. */
+  shared?: boolean;
 }
 
 export type ReserveResult =
@@ -33,6 +35,23 @@ export interface CommittedUsage {
   /** The commit's trace context (W3C headers), for the relay to publish the event in. */
   trace?: Record<string, string>;
 }
+
+/** One usage carved from a shared hold, priced by the service (`nanos`) before `settle`. */
+export interface SettlingUsage extends CommittedUsage {
+  /** The UsageEvent id the caller chose (a UUID, lower case): the idempotency key. */
+  eventId: string;
+  requestId: string;
+  nanos: bigint;
+}
+
+export type SettleResult =
+  | {
+    outcome: 'settled'; hold: ReservationRow; costs: { eventId: string; nanos: bigint }[];
+    /** The tenant's budgets (ids, versions) differ from those the hold was reserved under. */
+    budgetsChanged: boolean;
+  }
+  | { outcome: 'missing' | 'not_shared' }
+  | { outcome: 'conflict'; eventId: string };
 
 /** A budget period's counters as reserve_budget returns them (bigints as text). */
 interface DbCounters {
@@ -99,6 +118,7 @@ export class ReservationStore {
         [input.tenantId, input.requestId, JSON.stringify({
           reservation_id: reservation.reservationId, user_id: reservation.userId, api_key_id: reservation.apiKeyId, holds: reservation.holds,
           create_time: reservation.createTime.toISOString(), expire_time: reservation.expireTime.toISOString(), usage_event_id: reservation.usageEventId,
+          shared: reservation.shared,
         }), input.estimate.nanos.toString(), input.estimate.tokens.toString(),
         known.map((b) => b.budgetId), known.map((b) => b.version.toString()),
         live.map((l) => l.budget.budgetId), live.map((l) => l.period.start.toISOString()), live.map((l) => l.period.end?.toISOString() ?? null)]);
@@ -139,7 +159,7 @@ export class ReservationStore {
       amountNanos: input.estimate.nanos, tokens: input.estimate.tokens, holdNanos: input.estimate.nanos, holdTokens: input.estimate.tokens,
       holds: live.map((l) => ({ budgetId: l.budget.budgetId, periodStart: l.period.start.toISOString() })), holdActive: true, state: 'held',
       createTime: now, expireTime: new Date(now.getTime() + input.ttlMs), settleTime: undefined, committedNanos: 0n, committedTokens: 0n,
-      usageEventId: uuidv7(), booked: false,
+      usageEventId: uuidv7(), booked: false, shared: input.shared === true,
     };
   }
 
@@ -160,6 +180,41 @@ export class ReservationStore {
       }),
     ]);
     return result.rows[0] === undefined ? undefined : reservationFromRow(result.rows[0]);
+  }
+
+  /**
+   * Books usages against a shared hold and writes their usage events to the outbox, in one
+   * settle_usage call (one round trip, one transaction; migrations/0005 says how the cost moves
+   * from the shared hold to each usage's own hold, which the ledger turns into spend). A
+   * repeated event id answers its first cost and writes nothing; the hold stays open.
+   */
+  async settle(tenantId: string, reservationId: string, usages: readonly SettlingUsage[], now: Date): Promise<SettleResult> {
+    if (!/^[0-9a-f-]{36}$/i.test(reservationId)) return { outcome: 'missing' };
+    const payload = JSON.stringify(usages.map((u) => ({
+      event_id: u.eventId, nanos: u.nanos.toString(), tokens: cappedTokens(u.tokens).toString(), provider: u.provider, model: u.model,
+      prompt_tokens: u.tokens.prompt.toString(), completion_tokens: u.tokens.completion.toString(), cached_prompt_tokens: u.tokens.cachedPrompt.toString(),
+      cache_write_tokens: u.tokens.cacheWrite.toString(), reasoning_tokens: u.tokens.reasoning.toString(), agent_id: u.agentId, request_id: u.requestId,
+      occur_time: u.occurTime.toISOString(), estimated: u.estimated, actor: u.actor, trace: u.trace ?? null,
+    })));
+    const call = () => this.opts.db.query<{ outcome: SettleResult['outcome']; conflict_event_id: string | null; costs: { event_id: string; nanos: string }[] | string; hold: DbReservation | string | null; budgets_changed: boolean | null }>(
+      'SELECT outcome, conflict_event_id, costs, hold, budgets_changed FROM settle_usage($1, $2, $3, $4::jsonb)', [tenantId, reservationId, now, payload]);
+    let result;
+    try {
+      result = await call();
+    } catch (err) {
+      // An event id inserted concurrently by another settle: called again, it is a replay or a conflict.
+      if ((err as { code?: unknown }).code !== '23505') throw err;
+      result = await call();
+    }
+    const row = result.rows[0]!;
+    if (row.outcome === 'conflict') return { outcome: 'conflict', eventId: row.conflict_event_id! };
+    if (row.outcome !== 'settled') return { outcome: row.outcome };
+    const costs = typeof row.costs === 'string' ? (JSON.parse(row.costs) as { event_id: string; nanos: string }[]) : row.costs;
+    const hold = typeof row.hold === 'string' ? (JSON.parse(row.hold) as DbReservation) : row.hold!;
+    return {
+      outcome: 'settled', hold: reservationFromRow(hold), costs: costs.map((c) => ({ eventId: c.event_id, nanos: BigInt(c.nanos) })),
+      budgetsChanged: row.budgets_changed !== false,
+    };
   }
 
   /** Gives a held reservation's budget back (released, or expired by the sweeper). */

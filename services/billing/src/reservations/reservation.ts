@@ -24,12 +24,15 @@ export interface ReservationRow {
   committedTokens: bigint;
   usageEventId: string;
   booked: boolean;
+  /** A hold for several requests (a budget allowance), settled with SettleUsage; never committed. */
+  shared: boolean;
 }
 
 export interface DbReservation {
   reservation_id: string; tenant_id: string; user_id: string; api_key_id: string; request_id: string; amount_nanos: string; tokens: string;
   hold_nanos: string; hold_tokens: string; holds: StoredHold[] | string; hold_active: boolean; status: number; create_time: Date | string;
   expire_time: Date | string; settle_time: Date | string | null; committed_amount_nanos: string; committed_tokens: string; usage_event_id: string; booked: boolean;
+  shared: boolean;
 }
 
 export function reservationFromRow(r: DbReservation): ReservationRow {
@@ -39,5 +42,6 @@ export function reservationFromRow(r: DbReservation): ReservationRow {
     holds: typeof r.holds === 'string' ? (JSON.parse(r.holds) as StoredHold[]) : r.holds, holdActive: r.hold_active, state: STATE_OF[r.status]!,
     createTime: new Date(r.create_time), expireTime: new Date(r.expire_time), settleTime: r.settle_time === null ? undefined : new Date(r.settle_time),
     committedNanos: BigInt(r.committed_amount_nanos), committedTokens: BigInt(r.committed_tokens), usageEventId: r.usage_event_id, booked: r.booked,
+    shared: r.shared,
   };
 }

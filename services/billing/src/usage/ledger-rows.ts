@@ -2,7 +2,7 @@
 // Postgres both go through COPY, which costs about a third of an `unnest` insert per row (no
 // array parameters to build and parse); PGlite has no COPY from a client and keeps `unnest`.
 import type { SqlExecutor } from '@aegis/shared';
-import type { Tokens } from '../money/cost.js';
+import type { Tokens } from '@aegis/pricing';
 import { copyEscape, CopyBuffer, IsoTimes } from './copy-text.js';
 import { columnsOf, unnestRows } from './sql-values.js';
 import type { UsageEntry } from './usage-entry.js';

@@ -1,5 +1,5 @@
 import type { ConsumedEvent, Logger, SqlDatabase, SqlExecutor } from '@aegis/shared';
-import { costNanos, cappedTokens } from '../money/cost.js';
+import { costNanos, cappedTokens } from '@aegis/pricing';
 import { appliesTo, budgetPeriodAt, type BudgetRow } from '../budgets/budget.js';
 import { countersFromRow, type BudgetStore, type CountersRow } from '../budgets/budget-store.js';
 import type { TenantZones } from '../periods/tenant-zones.js';

@@ -3,7 +3,7 @@ import { timestampDate, timestampFromDate } from '@bufbuild/protobuf/wkt';
 import { UsageEventSchema } from '@aegis/proto/aegis/events/v1/usage_event_pb.js';
 import type { Event } from '@aegis/proto/aegis/events/v1/event_pb.js';
 import { createEvent, type ActorInit } from '@aegis/shared';
-import { tokenProblem, type Tokens } from '../money/cost.js';
+import { tokenProblem, type Tokens } from '@aegis/pricing';
 import { tokensFromProto, tokensToProto } from '../money/proto-mapping.js';
 
 /** One usage as the ledger books it (a UsageEvent plus its id). */

@@ -1,5 +1,5 @@
 import type { SqlExecutor } from '@aegis/shared';
-import { ZERO_TOKENS, type Tokens } from '../money/cost.js';
+import { ZERO_TOKENS, type Tokens } from '@aegis/pricing';
 
 export interface Totals {
   tokens: Tokens;

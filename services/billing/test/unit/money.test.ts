@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { costNanos, costNumerator, divideHalfEven, tokenProblem, ZERO_TOKENS } from '../../src/money/cost.js';
+import { costNanos, costNumerator, divideHalfEven, tokenProblem, ZERO_TOKENS } from '@aegis/pricing';
 import { DEFAULT_CATALOGUE, per1kToNanosPerMillion, PLAN_COSTS } from '../../src/prices/catalogue.js';
 import { priceCandidates, priceInForce, type PriceRow } from '../../src/prices/price.js';
 

@@ -1,7 +1,7 @@
 import type { Event } from '@aegis/proto/aegis/events/v1/event_pb.js';
 import { PiiAction } from '@aegis/proto/aegis/events/v1/audit_event_pb.js';
 import { unavailable, type Logger } from '@aegis/shared';
-import type { KeyedHasher } from '../domain/transformation/index.js';
+import type { KeyedHasher } from '@aegis/pii-engine';
 import type { PiiTypeSummary } from './pii-events.js';
 
 export interface AuditPublisher {

@@ -6,7 +6,7 @@ import { createEvent, type ActorInit } from '@aegis/shared';
 // The plan's PIIAuditLogger records as aegis.events.v1 audit events: who, which types, how
 // many, what was done, and at most keyed hashes of the values (never a value).
 
-export const PII_AUDIT_ACTIONS = ['pii.detected', 'pii.detokenized', 'dlp.blocked', 'dlp.alerted', 'dlp_config.changed'] as const;
+export const PII_AUDIT_ACTIONS = ['pii.detected', 'pii.detokenized', 'dlp.blocked', 'dlp.block_missed', 'dlp.alerted', 'dlp_config.changed'] as const;
 export type PiiAuditAction = (typeof PII_AUDIT_ACTIONS)[number];
 
 /** Findings of one type and what was done to them. */
@@ -23,7 +23,7 @@ export interface PiiEventInput {
   tenantId: string;
   principal: Principal;
   summaries: PiiTypeSummary[];
-  /** Rules that alerted (dlp.alerted, dlp.blocked). */
+  /** Rules that alerted (dlp.alerted, dlp.blocked, dlp.block_missed). */
   alertingRules?: string[];
   blockingRule?: string;
   message: string;

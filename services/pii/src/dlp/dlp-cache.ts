@@ -1,6 +1,7 @@
 import type { Logger, SqlDatabase } from '@aegis/shared';
-import { compileDlp, defaultSettings, type CompiledDlp } from '../domain/dlp/index.js';
+import { compileDlp, type CompiledDlp } from '@aegis/pii-engine';
 import { DLP_CHANGED_CHANNEL, parseDlpChange } from './dlp-change.js';
+import { loadDlpSnapshot } from './dlp-snapshot.js';
 import type { DlpStore } from './ports.js';
 
 interface Entry {
@@ -55,10 +56,8 @@ export class DlpCache {
     let loading = this.#loading.get(tenantId);
     if (loading === undefined) {
       loading = (async () => {
-        // Revision first: a change committing during the load is then newer and reloads again.
-        const revision = await this.opts.store.revision(tenantId);
-        const [settings, rules] = await Promise.all([this.opts.store.loadSettings(tenantId), this.opts.store.loadRules(tenantId)]);
-        const entry = { revision, dlp: compileDlp(settings ?? defaultSettings(tenantId), rules) };
+        const { revision, settings, rules } = await loadDlpSnapshot(this.opts.store, tenantId);
+        const entry = { revision, dlp: compileDlp(settings, rules) };
         const current = this.#entries.get(tenantId);
         if (current === undefined || current.revision <= revision) this.#entries.set(tenantId, entry);
         return entry;

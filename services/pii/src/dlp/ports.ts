@@ -1,4 +1,4 @@
-import type { DlpRuleSpec, DlpSettings } from '../domain/dlp/index.js';
+import type { DlpRuleSpec, DlpSettings } from '@aegis/pii-engine';
 
 /** Why a write did not happen: the rule exists, is missing, or the caller's version is stale. */
 export type StoreConflict = { conflict: 'exists' } | { conflict: 'missing' } | { conflict: 'version'; currentVersion: bigint };

@@ -1,8 +1,7 @@
 import type { Content, DetectionOptions, Finding as FindingMessage } from '@aegis/proto/aegis/pii/v1/content_pb.js';
 import type { MessageInitShape } from '@bufbuild/protobuf';
 import type { FindingSchema } from '@aegis/proto/aegis/pii/v1/content_pb.js';
-import { detect, type Finding } from '../domain/detection/index.js';
-import { replaceSpans } from '../domain/transformation/index.js';
+import { detect, findingMessage, replaceSpans, type Finding } from '@aegis/pii-engine';
 import type { DlpCache } from '../dlp/dlp-cache.js';
 import { contentUnits, rebuildContent } from './content.js';
 import { requestDetection } from './request-options.js';
@@ -47,8 +46,7 @@ export class ContentDetection {
   }
 }
 
-export function findingMessage(f: Finding & { path: string }, replacement = ''): FindingInit {
-  return { type: f.type, jsonPath: f.path, start: f.start, end: f.end, score: f.score, detector: f.detector, replacement };
-}
+/** Detect's and Scan's finding message (the engine's, shared with the SDK's local scan). */
+export { findingMessage };
 
 export type { FindingMessage };

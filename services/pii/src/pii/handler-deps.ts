@@ -1,8 +1,9 @@
 import type { HandlerContext } from '@connectrpc/connect';
 import { requirePrincipal } from '@aegis/shared';
+import type { KeyedHasher } from '@aegis/pii-engine';
 import type { PiiAuditLog } from '../audit/pii-audit-log.js';
 import type { DlpCache } from '../dlp/dlp-cache.js';
-import type { KeyedHasher, TokenVault } from '../domain/transformation/index.js';
+import type { TokenVault } from '../domain/tokenization/token-vault.js';
 import type { ContentDetection } from './detection-service.js';
 
 export interface PiiHandlerDeps {

@@ -1,7 +1,6 @@
 import type { DetectionOptions } from '@aegis/proto/aegis/pii/v1/content_pb.js';
 import { invalidArgument } from '@aegis/shared';
-import { isSupportedRegion } from '../domain/detection/phone-numbers.js';
-import { compilePattern, isBuiltinType, PatternError, withRequestAdditions, type CompiledPattern, type DetectionPolicy, type DetectOptions } from '../domain/detection/index.js';
+import { compilePattern, isBuiltinType, isSupportedRegion, PatternError, withRequestAdditions, type CompiledPattern, type DetectionPolicy, type DetectOptions } from '@aegis/pii-engine';
 
 export interface RequestDetection {
   policy: DetectionPolicy;

@@ -1,6 +1,6 @@
 // The accuracy bar of `npm run eval:pii`, on a small corpus so that CI runs it every time: a
 // quality floor, not a speed assertion. A seed other than the one the recognizers were tuned on.
-import { detect, EMPTY_POLICY } from '../../src/domain/detection/index.js';
+import { detect, EMPTY_POLICY } from '@aegis/pii-engine';
 import { EVAL_TYPES, generateCorpus, PERSON_TYPE } from '../../eval/corpus.js';
 import { score } from '../../eval/scoring.js';
 

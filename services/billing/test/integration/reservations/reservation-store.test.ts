@@ -12,7 +12,7 @@ import { uuidv7 } from 'uuidv7';
 import type { BudgetRow, Estimate } from '../../../src/budgets/budget.js';
 import { BudgetStore } from '../../../src/budgets/budget-store.js';
 import { TenantBudgets } from '../../../src/budgets/tenant-budgets.js';
-import { ZERO_TOKENS } from '../../../src/money/cost.js';
+import { ZERO_TOKENS } from '@aegis/pricing';
 import { UTC_ZONES } from '../../../src/periods/tenant-zones.js';
 import { ReservationStore, type CommittedUsage, type ReserveInput } from '../../../src/reservations/reservation-store.js';
 import { MIGRATIONS_DIR } from '../../../src/usage/standalone-ledger.js';

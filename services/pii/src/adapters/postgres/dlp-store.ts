@@ -1,6 +1,5 @@
 import type { SqlDatabase, SqlExecutor } from '@aegis/shared';
-import type { DlpAction, DlpRuleSpec, DlpSettings, Direction } from '../../domain/dlp/index.js';
-import type { RedactionStyle } from '../../domain/transformation/index.js';
+import type { DlpAction, DlpRuleSpec, DlpSettings, Direction, RedactionStyle } from '@aegis/pii-engine';
 import { DLP_CHANGED_CHANNEL, encodeDlpChange } from '../../dlp/dlp-change.js';
 import type { DlpStore, StoreConflict } from '../../dlp/ports.js';
 

@@ -2,10 +2,9 @@ import type { MessageInitShape } from '@bufbuild/protobuf';
 import type { GetDlpConfigRequest, GetDlpConfigResponseSchema, UpdateDlpConfigRequest, UpdateDlpConfigResponseSchema } from '@aegis/proto/aegis/pii/v1/dlp_service_pb.js';
 import type { HandlerContext } from '@connectrpc/connect';
 import { aborted, requirePrincipal } from '@aegis/shared';
+import { defaultSettings, settingsFromMessage, settingsMessage, validateSettings } from '@aegis/pii-engine';
 import { dlpChangeEvent } from '../../audit/pii-events.js';
-import { defaultSettings, validateSettings } from '../../domain/dlp/index.js';
 import { tenantOf } from '../../pii/handler-deps.js';
-import { settingsFromMessage, settingsMessage } from '../mapping.js';
 import { isConflict } from '../ports.js';
 import { validated, type DlpHandlerDeps } from './handler-deps.js';
 

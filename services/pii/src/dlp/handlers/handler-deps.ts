@@ -1,6 +1,6 @@
 import { invalidArgument } from '@aegis/shared';
+import { DlpValidationError } from '@aegis/pii-engine';
 import type { PiiAuditLog } from '../../audit/pii-audit-log.js';
-import { DlpValidationError } from '../../domain/dlp/index.js';
 import type { DlpStore } from '../ports.js';
 
 export interface DlpHandlerDeps {

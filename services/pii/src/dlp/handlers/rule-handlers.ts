@@ -5,10 +5,9 @@ import type {
 } from '@aegis/proto/aegis/pii/v1/dlp_service_pb.js';
 import type { HandlerContext } from '@connectrpc/connect';
 import { aborted, alreadyExists, invalidArgument, notFound, requirePrincipal } from '@aegis/shared';
+import { ruleFromMessage, ruleMessage, validateRule, type DlpRuleSpec } from '@aegis/pii-engine';
 import { dlpChangeEvent } from '../../audit/pii-events.js';
-import { validateRule, type DlpRuleSpec } from '../../domain/dlp/index.js';
 import { tenantOf } from '../../pii/handler-deps.js';
-import { ruleFromMessage, ruleMessage } from '../mapping.js';
 import { isConflict, type StoreConflict } from '../ports.js';
 import { validated, type DlpHandlerDeps } from './handler-deps.js';
 

@@ -4,7 +4,7 @@ import type { HandlerContext } from '@connectrpc/connect';
 import { failedPrecondition, invalidArgument, requirePrincipal } from '@aegis/shared';
 import { PiiAction } from '@aegis/proto/aegis/events/v1/audit_event_pb.js';
 import { piiEvent } from '../../audit/pii-events.js';
-import { TokenError } from '../../domain/transformation/index.js';
+import { TokenError } from '../../domain/tokenization/token-vault.js';
 import { contentUnits, rebuildContent } from '../content.js';
 import { tenantOf, type PiiHandlerDeps } from '../handler-deps.js';
 

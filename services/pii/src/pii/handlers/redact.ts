@@ -3,7 +3,7 @@ import type { RedactRequest, RedactResponseSchema } from '@aegis/proto/aegis/pii
 import { RedactionStyle } from '@aegis/proto/aegis/pii/v1/content_pb.js';
 import type { HandlerContext } from '@connectrpc/connect';
 import { invalidArgument } from '@aegis/shared';
-import { redactor, type RedactionStyle as Style } from '../../domain/transformation/index.js';
+import { redactor, type RedactionStyle as Style } from '@aegis/pii-engine';
 import { tenantOf, type PiiHandlerDeps } from '../handler-deps.js';
 
 export function redactionStyleOf(style: RedactionStyle): Style {

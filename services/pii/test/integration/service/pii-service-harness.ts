@@ -60,6 +60,8 @@ export function realBackend(): PiiBackend {
 
 export interface RunningPii {
   adminKey: string;
+  /** The pii service's base URL. */
+  url: string;
   admin: PiiClients;
   events: EventBus;
   clients(credential: string): PiiClients;
@@ -110,6 +112,7 @@ export async function startPii(backend: PiiBackend, env: Record<string, string> 
   const keys = createClient(ApiKeyService, transportAt(auth!.url, adminKey));
   return {
     adminKey,
+    url: pii!.url,
     admin: clients(adminKey),
     events: running.events,
     clients,

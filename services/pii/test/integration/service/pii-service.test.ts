@@ -96,6 +96,9 @@ describe.each([{ backend: embeddedBackend }, { backend: realBackend }])('pii ser
     const blocked = await pollFor(() => svc.admin.pii.scan({ tenantId: TENANT, content: text(SAMPLE), direction: ScanDirection.INPUT }), (r) => !r.allowed);
     expect(blocked).toMatchObject({ allowed: false, blockingRule: block });
     expect(blocked.content).toBeUndefined();
+    // The guard SDK already answered it locally with an older copy of the rules: the answer is
+    // the same, and the audit records a missed block (the content went through), not a block.
+    expect((await svc.admin.pii.scan({ tenantId: TENANT, content: text(SAMPLE), direction: ScanDirection.INPUT, answeredLocally: true })).allowed).toBe(false);
     // Outputs are not scanned for this tenant.
     expect((await svc.admin.pii.scan({ tenantId: TENANT, content: text(SAMPLE), direction: ScanDirection.OUTPUT })).skipped).toBe(true);
 
@@ -105,9 +108,13 @@ describe.each([{ backend: embeddedBackend }, { backend: realBackend }])('pii ser
     expect((await rejection(svc.admin.dlp.updateDlpRule({ tenantId: TENANT, rule: { ...rule, enabled: false }, expectedVersion: rule.version }))).code).toBe(Code.Aborted);
     await expect(pollUntil(async () => (await svc.admin.pii.scan({ tenantId: TENANT, content: text(SAMPLE), direction: ScanDirection.INPUT })).allowed)).resolves.toBe(true);
 
-    const events = await piiAuditEvents(svc.events, (seen) => seen.some((e) => e.action === 'dlp.blocked' && mentions(e, block)) && seen.some((e) => e.action === 'dlp.alerted' && mentions(e, mask)));
+    const events = await piiAuditEvents(svc.events, (seen) => seen.some((e) => e.action === 'dlp.blocked' && mentions(e, block)) && seen.some((e) => e.action === 'dlp.alerted' && mentions(e, mask))
+      && seen.some((e) => e.action === 'dlp.block_missed' && mentions(e, block)));
     const blockedEvent = events.find((e) => e.action === 'dlp.blocked' && mentions(e, block))!;
     expect(blockedEvent.outcome).toBe(Outcome.DENIED);
+    const missed = events.find((e) => e.action === 'dlp.block_missed' && mentions(e, block))!;
+    expect(missed.outcome).toBe(Outcome.SUCCESS);
+    expect((missed.payload.value as { details: { key: string; value: string }[] }).details).toContainEqual(expect.objectContaining({ key: 'answered_locally', value: 'true' }));
     const audit = blockedEvent.payload.value as { data: { pii: { type: string; valueHashes: string[] }[] } };
     expect(audit.data.pii.map((p) => p.type)).toContain(block);
     expect(audit.data.pii.every((p) => p.valueHashes.every((h) => /^[0-9a-f]{16}$/.test(h)))).toBe(true);

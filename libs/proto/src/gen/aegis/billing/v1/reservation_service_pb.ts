@@ -6,6 +6,8 @@ import type { GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegen
 import { fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
 import type { BudgetStatus, Reservation } from "./budget_pb.js";
 import { file_aegis_billing_v1_budget } from "./budget_pb.js";
+import type { ModelPrice } from "./price_pb.js";
+import { file_aegis_billing_v1_price } from "./price_pb.js";
 import { file_aegis_common_v1_access } from "../../common/v1/access_pb.js";
 import type { Money } from "../../common/v1/money_pb.js";
 import { file_aegis_common_v1_money } from "../../common/v1/money_pb.js";
@@ -19,7 +21,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file aegis/billing/v1/reservation_service.proto.
  */
 export const file_aegis_billing_v1_reservation_service: GenFile = /*@__PURE__*/
-  fileDesc("CiphZWdpcy9iaWxsaW5nL3YxL3Jlc2VydmF0aW9uX3NlcnZpY2UucHJvdG8SEGFlZ2lzLmJpbGxpbmcudjEijwIKFFJlc2VydmVCdWRnZXRSZXF1ZXN0EhEKCXRlbmFudF9pZBgBIAEoCRIPCgd1c2VyX2lkGAIgASgJEhIKCmFwaV9rZXlfaWQYAyABKAkSEgoKcmVxdWVzdF9pZBgEIAEoCRIuCg5lc3RpbWF0ZWRfY29zdBgFIAEoCzIWLmFlZ2lzLmNvbW1vbi52MS5Nb25leRIYChBlc3RpbWF0ZWRfdG9rZW5zGAYgASgDEiYKA3R0bBgHIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhI5Cg9lc3RpbWF0ZWRfdXNhZ2UYCCABKAsyIC5hZWdpcy5iaWxsaW5nLnYxLkVzdGltYXRlZFVzYWdlIl4KDkVzdGltYXRlZFVzYWdlEhAKCHByb3ZpZGVyGAEgASgJEg0KBW1vZGVsGAIgASgJEisKBnRva2VucxgDIAEoCzIbLmFlZ2lzLmNvbW1vbi52MS5Ub2tlblVzYWdlItoBChVSZXNlcnZlQnVkZ2V0UmVzcG9uc2USDwoHYWxsb3dlZBgBIAEoCBIyCgtyZXNlcnZhdGlvbhgCIAEoCzIdLmFlZ2lzLmJpbGxpbmcudjEuUmVzZXJ2YXRpb24SGgoSYmxvY2tpbmdfYnVkZ2V0X2lkGAMgASgJEjAKCHN0YXR1c2VzGAQgAygLMh4uYWVnaXMuYmlsbGluZy52MS5CdWRnZXRTdGF0dXMSLgoOZXN0aW1hdGVkX2Nvc3QYBSABKAsyFi5hZWdpcy5jb21tb24udjEuTW9uZXki6AEKGENvbW1pdFJlc2VydmF0aW9uUmVxdWVzdBIRCgl0ZW5hbnRfaWQYASABKAkSFgoOcmVzZXJ2YXRpb25faWQYAiABKAkSEAoIcHJvdmlkZXIYAyABKAkSDQoFbW9kZWwYBCABKAkSKwoGdG9rZW5zGAUgASgLMhsuYWVnaXMuY29tbW9uLnYxLlRva2VuVXNhZ2USEQoJZXN0aW1hdGVkGAYgASgIEi4KCm9jY3VyX3RpbWUYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhAKCGFnZW50X2lkGAggASgJIo0BChlDb21taXRSZXNlcnZhdGlvblJlc3BvbnNlEjIKC3Jlc2VydmF0aW9uGAEgASgLMh0uYWVnaXMuYmlsbGluZy52MS5SZXNlcnZhdGlvbhIkCgRjb3N0GAIgASgLMhYuYWVnaXMuY29tbW9uLnYxLk1vbmV5EhYKDnVzYWdlX2V2ZW50X2lkGAMgASgJIkYKGVJlbGVhc2VSZXNlcnZhdGlvblJlcXVlc3QSEQoJdGVuYW50X2lkGAEgASgJEhYKDnJlc2VydmF0aW9uX2lkGAIgASgJIlAKGlJlbGVhc2VSZXNlcnZhdGlvblJlc3BvbnNlEjIKC3Jlc2VydmF0aW9uGAEgASgLMh0uYWVnaXMuYmlsbGluZy52MS5SZXNlcnZhdGlvbjKZAwoSUmVzZXJ2YXRpb25TZXJ2aWNlEnYKDVJlc2VydmVCdWRnZXQSJi5hZWdpcy5iaWxsaW5nLnYxLlJlc2VydmVCdWRnZXRSZXF1ZXN0GicuYWVnaXMuYmlsbGluZy52MS5SZXNlcnZlQnVkZ2V0UmVzcG9uc2UiFMLzGBASDmJ1ZGdldDpyZXNlcnZlEoIBChFDb21taXRSZXNlcnZhdGlvbhIqLmFlZ2lzLmJpbGxpbmcudjEuQ29tbWl0UmVzZXJ2YXRpb25SZXF1ZXN0GisuYWVnaXMuYmlsbGluZy52MS5Db21taXRSZXNlcnZhdGlvblJlc3BvbnNlIhTC8xgQEg5idWRnZXQ6cmVzZXJ2ZRKFAQoSUmVsZWFzZVJlc2VydmF0aW9uEisuYWVnaXMuYmlsbGluZy52MS5SZWxlYXNlUmVzZXJ2YXRpb25SZXF1ZXN0GiwuYWVnaXMuYmlsbGluZy52MS5SZWxlYXNlUmVzZXJ2YXRpb25SZXNwb25zZSIUwvMYEBIOYnVkZ2V0OnJlc2VydmViBnByb3RvMw", [file_aegis_billing_v1_budget, file_aegis_common_v1_access, file_aegis_common_v1_money, file_aegis_common_v1_tokens, file_google_protobuf_duration, file_google_protobuf_timestamp]);
+  fileDesc("CiphZWdpcy9iaWxsaW5nL3YxL3Jlc2VydmF0aW9uX3NlcnZpY2UucHJvdG8SEGFlZ2lzLmJpbGxpbmcudjEinwIKFFJlc2VydmVCdWRnZXRSZXF1ZXN0EhEKCXRlbmFudF9pZBgBIAEoCRIPCgd1c2VyX2lkGAIgASgJEhIKCmFwaV9rZXlfaWQYAyABKAkSEgoKcmVxdWVzdF9pZBgEIAEoCRIuCg5lc3RpbWF0ZWRfY29zdBgFIAEoCzIWLmFlZ2lzLmNvbW1vbi52MS5Nb25leRIYChBlc3RpbWF0ZWRfdG9rZW5zGAYgASgDEiYKA3R0bBgHIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhI5Cg9lc3RpbWF0ZWRfdXNhZ2UYCCABKAsyIC5hZWdpcy5iaWxsaW5nLnYxLkVzdGltYXRlZFVzYWdlEg4KBnNoYXJlZBgJIAEoCCJeCg5Fc3RpbWF0ZWRVc2FnZRIQCghwcm92aWRlchgBIAEoCRINCgVtb2RlbBgCIAEoCRIrCgZ0b2tlbnMYAyABKAsyGy5hZWdpcy5jb21tb24udjEuVG9rZW5Vc2FnZSK+AgoVUmVzZXJ2ZUJ1ZGdldFJlc3BvbnNlEg8KB2FsbG93ZWQYASABKAgSMgoLcmVzZXJ2YXRpb24YAiABKAsyHS5hZWdpcy5iaWxsaW5nLnYxLlJlc2VydmF0aW9uEhoKEmJsb2NraW5nX2J1ZGdldF9pZBgDIAEoCRIwCghzdGF0dXNlcxgEIAMoCzIeLmFlZ2lzLmJpbGxpbmcudjEuQnVkZ2V0U3RhdHVzEi4KDmVzdGltYXRlZF9jb3N0GAUgASgLMhYuYWVnaXMuY29tbW9uLnYxLk1vbmV5EisKBXByaWNlGAYgASgLMhwuYWVnaXMuYmlsbGluZy52MS5Nb2RlbFByaWNlEjUKEXByaWNlX3ZhbGlkX3VudGlsGAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCLoAQoYQ29tbWl0UmVzZXJ2YXRpb25SZXF1ZXN0EhEKCXRlbmFudF9pZBgBIAEoCRIWCg5yZXNlcnZhdGlvbl9pZBgCIAEoCRIQCghwcm92aWRlchgDIAEoCRINCgVtb2RlbBgEIAEoCRIrCgZ0b2tlbnMYBSABKAsyGy5hZWdpcy5jb21tb24udjEuVG9rZW5Vc2FnZRIRCgllc3RpbWF0ZWQYBiABKAgSLgoKb2NjdXJfdGltZRgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEAoIYWdlbnRfaWQYCCABKAkijQEKGUNvbW1pdFJlc2VydmF0aW9uUmVzcG9uc2USMgoLcmVzZXJ2YXRpb24YASABKAsyHS5hZWdpcy5iaWxsaW5nLnYxLlJlc2VydmF0aW9uEiQKBGNvc3QYAiABKAsyFi5hZWdpcy5jb21tb24udjEuTW9uZXkSFgoOdXNhZ2VfZXZlbnRfaWQYAyABKAkiRgoZUmVsZWFzZVJlc2VydmF0aW9uUmVxdWVzdBIRCgl0ZW5hbnRfaWQYASABKAkSFgoOcmVzZXJ2YXRpb25faWQYAiABKAkiUAoaUmVsZWFzZVJlc2VydmF0aW9uUmVzcG9uc2USMgoLcmVzZXJ2YXRpb24YASABKAsyHS5hZWdpcy5iaWxsaW5nLnYxLlJlc2VydmF0aW9uIm8KElNldHRsZVVzYWdlUmVxdWVzdBIRCgl0ZW5hbnRfaWQYASABKAkSFgoOcmVzZXJ2YXRpb25faWQYAiABKAkSLgoGdXNhZ2VzGAMgAygLMh4uYWVnaXMuYmlsbGluZy52MS5TZXR0bGVkVXNhZ2Ui1wEKDFNldHRsZWRVc2FnZRIQCghldmVudF9pZBgBIAEoCRIQCghwcm92aWRlchgCIAEoCRINCgVtb2RlbBgDIAEoCRIrCgZ0b2tlbnMYBCABKAsyGy5hZWdpcy5jb21tb24udjEuVG9rZW5Vc2FnZRIRCgllc3RpbWF0ZWQYBSABKAgSLgoKb2NjdXJfdGltZRgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEAoIYWdlbnRfaWQYByABKAkSEgoKcmVxdWVzdF9pZBgIIAEoCSKVAQoTU2V0dGxlVXNhZ2VSZXNwb25zZRIyCgtyZXNlcnZhdGlvbhgBIAEoCzIdLmFlZ2lzLmJpbGxpbmcudjEuUmVzZXJ2YXRpb24SMQoFY29zdHMYAiADKAsyIi5hZWdpcy5iaWxsaW5nLnYxLlNldHRsZWRVc2FnZUNvc3QSFwoPYnVkZ2V0c19jaGFuZ2VkGAMgASgIIkoKEFNldHRsZWRVc2FnZUNvc3QSEAoIZXZlbnRfaWQYASABKAkSJAoEY29zdBgCIAEoCzIWLmFlZ2lzLmNvbW1vbi52MS5Nb25leTKOBAoSUmVzZXJ2YXRpb25TZXJ2aWNlEnYKDVJlc2VydmVCdWRnZXQSJi5hZWdpcy5iaWxsaW5nLnYxLlJlc2VydmVCdWRnZXRSZXF1ZXN0GicuYWVnaXMuYmlsbGluZy52MS5SZXNlcnZlQnVkZ2V0UmVzcG9uc2UiFMLzGBASDmJ1ZGdldDpyZXNlcnZlEoIBChFDb21taXRSZXNlcnZhdGlvbhIqLmFlZ2lzLmJpbGxpbmcudjEuQ29tbWl0UmVzZXJ2YXRpb25SZXF1ZXN0GisuYWVnaXMuYmlsbGluZy52MS5Db21taXRSZXNlcnZhdGlvblJlc3BvbnNlIhTC8xgQEg5idWRnZXQ6cmVzZXJ2ZRKFAQoSUmVsZWFzZVJlc2VydmF0aW9uEisuYWVnaXMuYmlsbGluZy52MS5SZWxlYXNlUmVzZXJ2YXRpb25SZXF1ZXN0GiwuYWVnaXMuYmlsbGluZy52MS5SZWxlYXNlUmVzZXJ2YXRpb25SZXNwb25zZSIUwvMYEBIOYnVkZ2V0OnJlc2VydmUScwoLU2V0dGxlVXNhZ2USJC5hZWdpcy5iaWxsaW5nLnYxLlNldHRsZVVzYWdlUmVxdWVzdBolLmFlZ2lzLmJpbGxpbmcudjEuU2V0dGxlVXNhZ2VSZXNwb25zZSIXkAICwvMYEBIOYnVkZ2V0OnJlc2VydmViBnByb3RvMw", [file_aegis_billing_v1_budget, file_aegis_billing_v1_price, file_aegis_common_v1_access, file_aegis_common_v1_money, file_aegis_common_v1_tokens, file_google_protobuf_duration, file_google_protobuf_timestamp]);
 
 /**
  * Input of ReserveBudget.
@@ -83,6 +85,16 @@ export type ReserveBudgetRequest = Message<"aegis.billing.v1.ReserveBudgetReques
    * @generated from field: aegis.billing.v1.EstimatedUsage estimated_usage = 8;
    */
   estimatedUsage?: EstimatedUsage | undefined;
+
+  /**
+   * A shared hold (a budget allowance): estimated_usage covers several
+   * requests of this user, key, provider and model, each settled with
+   * SettleUsage; the hold stays open until released or expired. Needs
+   * estimated_usage. request_id names the hold, not one request.
+   *
+   * @generated from field: bool shared = 9;
+   */
+  shared: boolean;
 };
 
 /**
@@ -168,6 +180,22 @@ export type ReserveBudgetResponse = Message<"aegis.billing.v1.ReserveBudgetRespo
    * @generated from field: aegis.common.v1.Money estimated_cost = 5;
    */
   estimatedCost?: Money | undefined;
+
+  /**
+   * The price estimated_usage was priced with (set with estimated_usage).
+   *
+   * @generated from field: aegis.billing.v1.ModelPrice price = 6;
+   */
+  price?: ModelPrice | undefined;
+
+  /**
+   * The next change of that price already scheduled (a later
+   * effective_time), if any: the price holds until then, so a caller that
+   * prices usage itself stops using it before this time.
+   *
+   * @generated from field: google.protobuf.Timestamp price_valid_until = 7;
+   */
+  priceValidUntil?: Timestamp | undefined;
 };
 
 /**
@@ -332,6 +360,177 @@ export const ReleaseReservationResponseSchema: GenMessage<ReleaseReservationResp
   messageDesc(file_aegis_billing_v1_reservation_service, 6);
 
 /**
+ * Input of SettleUsage.
+ *
+ * @generated from message aegis.billing.v1.SettleUsageRequest
+ */
+export type SettleUsageRequest = Message<"aegis.billing.v1.SettleUsageRequest"> & {
+  /**
+   * Tenant.
+   *
+   * @generated from field: string tenant_id = 1;
+   */
+  tenantId: string;
+
+  /**
+   * The shared hold the usages were carved from.
+   *
+   * @generated from field: string reservation_id = 2;
+   */
+  reservationId: string;
+
+  /**
+   * The usages, 1 to 500.
+   *
+   * @generated from field: repeated aegis.billing.v1.SettledUsage usages = 3;
+   */
+  usages: SettledUsage[];
+};
+
+/**
+ * Describes the message aegis.billing.v1.SettleUsageRequest.
+ * Use `create(SettleUsageRequestSchema)` to create a new message.
+ */
+export const SettleUsageRequestSchema: GenMessage<SettleUsageRequest> = /*@__PURE__*/
+  messageDesc(file_aegis_billing_v1_reservation_service, 7);
+
+/**
+ * One request's actual usage, carved from a shared hold.
+ *
+ * @generated from message aegis.billing.v1.SettledUsage
+ */
+export type SettledUsage = Message<"aegis.billing.v1.SettledUsage"> & {
+  /**
+   * The UsageEvent's id, chosen by the caller (a UUID): the idempotency key.
+   *
+   * @generated from field: string event_id = 1;
+   */
+  eventId: string;
+
+  /**
+   * Provider that served the request.
+   *
+   * @generated from field: string provider = 2;
+   */
+  provider: string;
+
+  /**
+   * Model that served the request.
+   *
+   * @generated from field: string model = 3;
+   */
+  model: string;
+
+  /**
+   * Actual token counts.
+   *
+   * @generated from field: aegis.common.v1.TokenUsage tokens = 4;
+   */
+  tokens?: TokenUsage | undefined;
+
+  /**
+   * True when counts are estimates (provider reported none).
+   *
+   * @generated from field: bool estimated = 5;
+   */
+  estimated: boolean;
+
+  /**
+   * When the usage happened (priced with the price in force then); default now.
+   *
+   * @generated from field: google.protobuf.Timestamp occur_time = 6;
+   */
+  occurTime?: Timestamp | undefined;
+
+  /**
+   * Agent that ran, if any.
+   *
+   * @generated from field: string agent_id = 7;
+   */
+  agentId: string;
+
+  /**
+   * The platform's request id.
+   *
+   * @generated from field: string request_id = 8;
+   */
+  requestId: string;
+};
+
+/**
+ * Describes the message aegis.billing.v1.SettledUsage.
+ * Use `create(SettledUsageSchema)` to create a new message.
+ */
+export const SettledUsageSchema: GenMessage<SettledUsage> = /*@__PURE__*/
+  messageDesc(file_aegis_billing_v1_reservation_service, 8);
+
+/**
+ * Output of SettleUsage.
+ *
+ * @generated from message aegis.billing.v1.SettleUsageResponse
+ */
+export type SettleUsageResponse = Message<"aegis.billing.v1.SettleUsageResponse"> & {
+  /**
+   * The shared hold after the settle.
+   *
+   * @generated from field: aegis.billing.v1.Reservation reservation = 1;
+   */
+  reservation?: Reservation | undefined;
+
+  /**
+   * One per usage, in request order.
+   *
+   * @generated from field: repeated aegis.billing.v1.SettledUsageCost costs = 2;
+   */
+  costs: SettledUsageCost[];
+
+  /**
+   * True when the tenant's budgets changed (added, removed or updated:
+   * another version) since the shared hold was reserved. The hold was
+   * checked against the old ones: a caller stops carving from every hold of
+   * the tenant and reserves anew, so the change takes effect at once.
+   *
+   * @generated from field: bool budgets_changed = 3;
+   */
+  budgetsChanged: boolean;
+};
+
+/**
+ * Describes the message aegis.billing.v1.SettleUsageResponse.
+ * Use `create(SettleUsageResponseSchema)` to create a new message.
+ */
+export const SettleUsageResponseSchema: GenMessage<SettleUsageResponse> = /*@__PURE__*/
+  messageDesc(file_aegis_billing_v1_reservation_service, 9);
+
+/**
+ * What one settled usage costs.
+ *
+ * @generated from message aegis.billing.v1.SettledUsageCost
+ */
+export type SettledUsageCost = Message<"aegis.billing.v1.SettledUsageCost"> & {
+  /**
+   * The usage's event id.
+   *
+   * @generated from field: string event_id = 1;
+   */
+  eventId: string;
+
+  /**
+   * Exact cost booked.
+   *
+   * @generated from field: aegis.common.v1.Money cost = 2;
+   */
+  cost?: Money | undefined;
+};
+
+/**
+ * Describes the message aegis.billing.v1.SettledUsageCost.
+ * Use `create(SettledUsageCostSchema)` to create a new message.
+ */
+export const SettledUsageCostSchema: GenMessage<SettledUsageCost> = /*@__PURE__*/
+  messageDesc(file_aegis_billing_v1_reservation_service, 10);
+
+/**
  * Check-and-hold for budgets, so concurrent requests can never overspend a
  * hard budget by more than one request's estimate error: reserve an
  * estimate, run, then commit the actual usage or release.
@@ -384,6 +583,29 @@ export const ReservationService: GenService<{
     methodKind: "unary";
     input: typeof ReleaseReservationRequestSchema;
     output: typeof ReleaseReservationResponseSchema;
+  },
+  /**
+   * Books a batch of usages against an open shared hold (ReserveBudget with
+   * shared = true) in one transaction: each usage is priced, written to the
+   * usage outbox as its own UsageEvent (event_id as given; published and
+   * booked once like a commit's), and its cost moves from the shared hold to
+   * that usage's own settled hold, which the ledger turns into spend when it
+   * books the event. The shared hold shrinks by each cost (never below zero;
+   * a usage above what is left raises the budgets' holds by the excess) and
+   * stays open. Idempotent per event_id: a repeated id books nothing twice
+   * and answers the first cost. A hold already released or expired still
+   * books the usage (spend is never lost). Answers budgets_changed when the
+   * tenant's budgets are no longer those the hold was reserved under.
+   * Errors: InvalidArgument (bad counts or ids, no usages, more than 500),
+   * NotFound (reservation; unknown model), FailedPrecondition (not a shared
+   * hold), AlreadyExists (event id used by another tenant or reservation).
+   *
+   * @generated from rpc aegis.billing.v1.ReservationService.SettleUsage
+   */
+  settleUsage: {
+    methodKind: "unary";
+    input: typeof SettleUsageRequestSchema;
+    output: typeof SettleUsageResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_aegis_billing_v1_reservation_service, 0);

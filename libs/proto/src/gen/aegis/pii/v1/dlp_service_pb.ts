@@ -7,13 +7,15 @@ import { fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2
 import { file_aegis_common_v1_access } from "../../common/v1/access_pb.js";
 import type { DlpConfig, DlpRule } from "./dlp_pb.js";
 import { file_aegis_pii_v1_dlp } from "./dlp_pb.js";
+import type { Duration } from "@bufbuild/protobuf/wkt";
+import { file_google_protobuf_duration } from "@bufbuild/protobuf/wkt";
 import type { Message } from "@bufbuild/protobuf";
 
 /**
  * Describes the file aegis/pii/v1/dlp_service.proto.
  */
 export const file_aegis_pii_v1_dlp_service: GenFile = /*@__PURE__*/
-  fileDesc("Ch5hZWdpcy9waWkvdjEvZGxwX3NlcnZpY2UucHJvdG8SDGFlZ2lzLnBpaS52MSIoChNHZXREbHBDb25maWdSZXF1ZXN0EhEKCXRlbmFudF9pZBgBIAEoCSI/ChRHZXREbHBDb25maWdSZXNwb25zZRInCgZjb25maWcYASABKAsyFy5hZWdpcy5waWkudjEuRGxwQ29uZmlnIm4KFlVwZGF0ZURscENvbmZpZ1JlcXVlc3QSEQoJdGVuYW50X2lkGAEgASgJEicKBmNvbmZpZxgCIAEoCzIXLmFlZ2lzLnBpaS52MS5EbHBDb25maWcSGAoQZXhwZWN0ZWRfdmVyc2lvbhgDIAEoAyJCChdVcGRhdGVEbHBDb25maWdSZXNwb25zZRInCgZjb25maWcYASABKAsyFy5hZWdpcy5waWkudjEuRGxwQ29uZmlnIk4KFENyZWF0ZURscFJ1bGVSZXF1ZXN0EhEKCXRlbmFudF9pZBgBIAEoCRIjCgRydWxlGAIgASgLMhUuYWVnaXMucGlpLnYxLkRscFJ1bGUiPAoVQ3JlYXRlRGxwUnVsZVJlc3BvbnNlEiMKBHJ1bGUYASABKAsyFS5hZWdpcy5waWkudjEuRGxwUnVsZSI0ChFHZXREbHBSdWxlUmVxdWVzdBIRCgl0ZW5hbnRfaWQYASABKAkSDAoEbmFtZRgCIAEoCSI5ChJHZXREbHBSdWxlUmVzcG9uc2USIwoEcnVsZRgBIAEoCzIVLmFlZ2lzLnBpaS52MS5EbHBSdWxlIk8KE0xpc3REbHBSdWxlc1JlcXVlc3QSEQoJdGVuYW50X2lkGAEgASgJEhEKCXBhZ2Vfc2l6ZRgCIAEoBRISCgpwYWdlX3Rva2VuGAMgASgJIlUKFExpc3REbHBSdWxlc1Jlc3BvbnNlEiQKBXJ1bGVzGAEgAygLMhUuYWVnaXMucGlpLnYxLkRscFJ1bGUSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJImgKFFVwZGF0ZURscFJ1bGVSZXF1ZXN0EhEKCXRlbmFudF9pZBgBIAEoCRIjCgRydWxlGAIgASgLMhUuYWVnaXMucGlpLnYxLkRscFJ1bGUSGAoQZXhwZWN0ZWRfdmVyc2lvbhgDIAEoAyI8ChVVcGRhdGVEbHBSdWxlUmVzcG9uc2USIwoEcnVsZRgBIAEoCzIVLmFlZ2lzLnBpaS52MS5EbHBSdWxlIlEKFERlbGV0ZURscFJ1bGVSZXF1ZXN0EhEKCXRlbmFudF9pZBgBIAEoCRIMCgRuYW1lGAIgASgJEhgKEGV4cGVjdGVkX3ZlcnNpb24YAyABKAMiFwoVRGVsZXRlRGxwUnVsZVJlc3BvbnNlMvYFCgpEbHBTZXJ2aWNlEmgKDEdldERscENvbmZpZxIhLmFlZ2lzLnBpaS52MS5HZXREbHBDb25maWdSZXF1ZXN0GiIuYWVnaXMucGlpLnYxLkdldERscENvbmZpZ1Jlc3BvbnNlIhGQAgHC8xgKEghkbHA6cmVhZBJvCg9VcGRhdGVEbHBDb25maWcSJC5hZWdpcy5waWkudjEuVXBkYXRlRGxwQ29uZmlnUmVxdWVzdBolLmFlZ2lzLnBpaS52MS5VcGRhdGVEbHBDb25maWdSZXNwb25zZSIPwvMYCxIJZGxwOndyaXRlEmkKDUNyZWF0ZURscFJ1bGUSIi5hZWdpcy5waWkudjEuQ3JlYXRlRGxwUnVsZVJlcXVlc3QaIy5hZWdpcy5waWkudjEuQ3JlYXRlRGxwUnVsZVJlc3BvbnNlIg/C8xgLEglkbHA6d3JpdGUSYgoKR2V0RGxwUnVsZRIfLmFlZ2lzLnBpaS52MS5HZXREbHBSdWxlUmVxdWVzdBogLmFlZ2lzLnBpaS52MS5HZXREbHBSdWxlUmVzcG9uc2UiEZACAcLzGAoSCGRscDpyZWFkEmgKDExpc3REbHBSdWxlcxIhLmFlZ2lzLnBpaS52MS5MaXN0RGxwUnVsZXNSZXF1ZXN0GiIuYWVnaXMucGlpLnYxLkxpc3REbHBSdWxlc1Jlc3BvbnNlIhGQAgHC8xgKEghkbHA6cmVhZBJpCg1VcGRhdGVEbHBSdWxlEiIuYWVnaXMucGlpLnYxLlVwZGF0ZURscFJ1bGVSZXF1ZXN0GiMuYWVnaXMucGlpLnYxLlVwZGF0ZURscFJ1bGVSZXNwb25zZSIPwvMYCxIJZGxwOndyaXRlEmkKDURlbGV0ZURscFJ1bGUSIi5hZWdpcy5waWkudjEuRGVsZXRlRGxwUnVsZVJlcXVlc3QaIy5hZWdpcy5waWkudjEuRGVsZXRlRGxwUnVsZVJlc3BvbnNlIg/C8xgLEglkbHA6d3JpdGViBnByb3RvMw", [file_aegis_common_v1_access, file_aegis_pii_v1_dlp]);
+  fileDesc("Ch5hZWdpcy9waWkvdjEvZGxwX3NlcnZpY2UucHJvdG8SDGFlZ2lzLnBpaS52MSIoChNHZXREbHBDb25maWdSZXF1ZXN0EhEKCXRlbmFudF9pZBgBIAEoCSI/ChRHZXREbHBDb25maWdSZXNwb25zZRInCgZjb25maWcYASABKAsyFy5hZWdpcy5waWkudjEuRGxwQ29uZmlnIm4KFlVwZGF0ZURscENvbmZpZ1JlcXVlc3QSEQoJdGVuYW50X2lkGAEgASgJEicKBmNvbmZpZxgCIAEoCzIXLmFlZ2lzLnBpaS52MS5EbHBDb25maWcSGAoQZXhwZWN0ZWRfdmVyc2lvbhgDIAEoAyJCChdVcGRhdGVEbHBDb25maWdSZXNwb25zZRInCgZjb25maWcYASABKAsyFy5hZWdpcy5waWkudjEuRGxwQ29uZmlnIk4KFENyZWF0ZURscFJ1bGVSZXF1ZXN0EhEKCXRlbmFudF9pZBgBIAEoCRIjCgRydWxlGAIgASgLMhUuYWVnaXMucGlpLnYxLkRscFJ1bGUiPAoVQ3JlYXRlRGxwUnVsZVJlc3BvbnNlEiMKBHJ1bGUYASABKAsyFS5hZWdpcy5waWkudjEuRGxwUnVsZSI0ChFHZXREbHBSdWxlUmVxdWVzdBIRCgl0ZW5hbnRfaWQYASABKAkSDAoEbmFtZRgCIAEoCSI5ChJHZXREbHBSdWxlUmVzcG9uc2USIwoEcnVsZRgBIAEoCzIVLmFlZ2lzLnBpaS52MS5EbHBSdWxlIk8KE0xpc3REbHBSdWxlc1JlcXVlc3QSEQoJdGVuYW50X2lkGAEgASgJEhEKCXBhZ2Vfc2l6ZRgCIAEoBRISCgpwYWdlX3Rva2VuGAMgASgJIlUKFExpc3REbHBSdWxlc1Jlc3BvbnNlEiQKBXJ1bGVzGAEgAygLMhUuYWVnaXMucGlpLnYxLkRscFJ1bGUSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJImgKFFVwZGF0ZURscFJ1bGVSZXF1ZXN0EhEKCXRlbmFudF9pZBgBIAEoCRIjCgRydWxlGAIgASgLMhUuYWVnaXMucGlpLnYxLkRscFJ1bGUSGAoQZXhwZWN0ZWRfdmVyc2lvbhgDIAEoAyI8ChVVcGRhdGVEbHBSdWxlUmVzcG9uc2USIwoEcnVsZRgBIAEoCzIVLmFlZ2lzLnBpaS52MS5EbHBSdWxlIlEKFERlbGV0ZURscFJ1bGVSZXF1ZXN0EhEKCXRlbmFudF9pZBgBIAEoCRIMCgRuYW1lGAIgASgJEhgKEGV4cGVjdGVkX3ZlcnNpb24YAyABKAMiFwoVRGVsZXRlRGxwUnVsZVJlc3BvbnNlIisKFldhdGNoRGxwQ2hhbmdlc1JlcXVlc3QSEQoJdGVuYW50X2lkGAEgASgJIsUBChdXYXRjaERscENoYW5nZXNSZXNwb25zZRI2CgpzdWJzY3JpYmVkGAEgASgLMiAuYWVnaXMucGlpLnYxLkRscFdhdGNoU3Vic2NyaWJlZEgAEjMKB2NoYW5nZWQYAiABKAsyIC5hZWdpcy5waWkudjEuRGxwUmV2aXNpb25DaGFuZ2VkSAASNAoJaGVhcnRiZWF0GAMgASgLMh8uYWVnaXMucGlpLnYxLkRscFdhdGNoSGVhcnRiZWF0SABCBwoFZXZlbnQiXgoSRGxwV2F0Y2hTdWJzY3JpYmVkEhEKCXRlbmFudF9pZBgBIAEoCRI1ChJoZWFydGJlYXRfaW50ZXJ2YWwYAiABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24iOQoSRGxwUmV2aXNpb25DaGFuZ2VkEhEKCXRlbmFudF9pZBgBIAEoCRIQCghyZXZpc2lvbhgCIAEoAyITChFEbHBXYXRjaEhlYXJ0YmVhdCIqChVHZXREbHBTbmFwc2hvdFJlcXVlc3QSEQoJdGVuYW50X2lkGAEgASgJIpEBChZHZXREbHBTbmFwc2hvdFJlc3BvbnNlEicKBmNvbmZpZxgBIAEoCzIXLmFlZ2lzLnBpaS52MS5EbHBDb25maWcSJAoFcnVsZXMYAiADKAsyFS5hZWdpcy5waWkudjEuRGxwUnVsZRIQCghyZXZpc2lvbhgDIAEoAxIWCg5lbmdpbmVfdmVyc2lvbhgEIAEoCTLdBwoKRGxwU2VydmljZRJoCgxHZXREbHBDb25maWcSIS5hZWdpcy5waWkudjEuR2V0RGxwQ29uZmlnUmVxdWVzdBoiLmFlZ2lzLnBpaS52MS5HZXREbHBDb25maWdSZXNwb25zZSIRkAIBwvMYChIIZGxwOnJlYWQSbwoPVXBkYXRlRGxwQ29uZmlnEiQuYWVnaXMucGlpLnYxLlVwZGF0ZURscENvbmZpZ1JlcXVlc3QaJS5hZWdpcy5waWkudjEuVXBkYXRlRGxwQ29uZmlnUmVzcG9uc2UiD8LzGAsSCWRscDp3cml0ZRJpCg1DcmVhdGVEbHBSdWxlEiIuYWVnaXMucGlpLnYxLkNyZWF0ZURscFJ1bGVSZXF1ZXN0GiMuYWVnaXMucGlpLnYxLkNyZWF0ZURscFJ1bGVSZXNwb25zZSIPwvMYCxIJZGxwOndyaXRlEmIKCkdldERscFJ1bGUSHy5hZWdpcy5waWkudjEuR2V0RGxwUnVsZVJlcXVlc3QaIC5hZWdpcy5waWkudjEuR2V0RGxwUnVsZVJlc3BvbnNlIhGQAgHC8xgKEghkbHA6cmVhZBJoCgxMaXN0RGxwUnVsZXMSIS5hZWdpcy5waWkudjEuTGlzdERscFJ1bGVzUmVxdWVzdBoiLmFlZ2lzLnBpaS52MS5MaXN0RGxwUnVsZXNSZXNwb25zZSIRkAIBwvMYChIIZGxwOnJlYWQSaQoNVXBkYXRlRGxwUnVsZRIiLmFlZ2lzLnBpaS52MS5VcGRhdGVEbHBSdWxlUmVxdWVzdBojLmFlZ2lzLnBpaS52MS5VcGRhdGVEbHBSdWxlUmVzcG9uc2UiD8LzGAsSCWRscDp3cml0ZRJpCg1EZWxldGVEbHBSdWxlEiIuYWVnaXMucGlpLnYxLkRlbGV0ZURscFJ1bGVSZXF1ZXN0GiMuYWVnaXMucGlpLnYxLkRlbGV0ZURscFJ1bGVSZXNwb25zZSIPwvMYCxIJZGxwOndyaXRlEnQKD1dhdGNoRGxwQ2hhbmdlcxIkLmFlZ2lzLnBpaS52MS5XYXRjaERscENoYW5nZXNSZXF1ZXN0GiUuYWVnaXMucGlpLnYxLldhdGNoRGxwQ2hhbmdlc1Jlc3BvbnNlIhKQAgHC8xgLEglkbHA6d2F0Y2gwARJvCg5HZXREbHBTbmFwc2hvdBIjLmFlZ2lzLnBpaS52MS5HZXREbHBTbmFwc2hvdFJlcXVlc3QaJC5hZWdpcy5waWkudjEuR2V0RGxwU25hcHNob3RSZXNwb25zZSISkAIBwvMYCxIJZGxwOndhdGNoYgZwcm90bzM", [file_aegis_common_v1_access, file_aegis_pii_v1_dlp, file_google_protobuf_duration]);
 
 /**
  * Input of GetDlpConfig.
@@ -381,6 +383,210 @@ export const DeleteDlpRuleResponseSchema: GenMessage<DeleteDlpRuleResponse> = /*
   messageDesc(file_aegis_pii_v1_dlp_service, 13);
 
 /**
+ * Input of WatchDlpChanges.
+ *
+ * @generated from message aegis.pii.v1.WatchDlpChangesRequest
+ */
+export type WatchDlpChangesRequest = Message<"aegis.pii.v1.WatchDlpChangesRequest"> & {
+  /**
+   * The tenant to watch. Empty: every tenant the caller may see (all
+   * tenants for a principal of the platform tenant, else its own).
+   *
+   * @generated from field: string tenant_id = 1;
+   */
+  tenantId: string;
+};
+
+/**
+ * Describes the message aegis.pii.v1.WatchDlpChangesRequest.
+ * Use `create(WatchDlpChangesRequestSchema)` to create a new message.
+ */
+export const WatchDlpChangesRequestSchema: GenMessage<WatchDlpChangesRequest> = /*@__PURE__*/
+  messageDesc(file_aegis_pii_v1_dlp_service, 14);
+
+/**
+ * One message of WatchDlpChanges.
+ *
+ * @generated from message aegis.pii.v1.WatchDlpChangesResponse
+ */
+export type WatchDlpChangesResponse = Message<"aegis.pii.v1.WatchDlpChangesResponse"> & {
+  /**
+   * What happened.
+   *
+   * @generated from oneof aegis.pii.v1.WatchDlpChangesResponse.event
+   */
+  event: {
+    /**
+     * First message: the stream is live from here on.
+     *
+     * @generated from field: aegis.pii.v1.DlpWatchSubscribed subscribed = 1;
+     */
+    value: DlpWatchSubscribed;
+    case: "subscribed";
+  } | {
+    /**
+     * A tenant's DLP config or rules changed.
+     *
+     * @generated from field: aegis.pii.v1.DlpRevisionChanged changed = 2;
+     */
+    value: DlpRevisionChanged;
+    case: "changed";
+  } | {
+    /**
+     * Nothing changed during the last heartbeat_interval.
+     *
+     * @generated from field: aegis.pii.v1.DlpWatchHeartbeat heartbeat = 3;
+     */
+    value: DlpWatchHeartbeat;
+    case: "heartbeat";
+  } | { case: undefined; value?: undefined };
+};
+
+/**
+ * Describes the message aegis.pii.v1.WatchDlpChangesResponse.
+ * Use `create(WatchDlpChangesResponseSchema)` to create a new message.
+ */
+export const WatchDlpChangesResponseSchema: GenMessage<WatchDlpChangesResponse> = /*@__PURE__*/
+  messageDesc(file_aegis_pii_v1_dlp_service, 15);
+
+/**
+ * The first message of WatchDlpChanges.
+ *
+ * @generated from message aegis.pii.v1.DlpWatchSubscribed
+ */
+export type DlpWatchSubscribed = Message<"aegis.pii.v1.DlpWatchSubscribed"> & {
+  /**
+   * The tenant watched; empty when every tenant is.
+   *
+   * @generated from field: string tenant_id = 1;
+   */
+  tenantId: string;
+
+  /**
+   * A heartbeat (or a change) follows at least this often; a stream silent
+   * for much longer is dead.
+   *
+   * @generated from field: google.protobuf.Duration heartbeat_interval = 2;
+   */
+  heartbeatInterval?: Duration | undefined;
+};
+
+/**
+ * Describes the message aegis.pii.v1.DlpWatchSubscribed.
+ * Use `create(DlpWatchSubscribedSchema)` to create a new message.
+ */
+export const DlpWatchSubscribedSchema: GenMessage<DlpWatchSubscribed> = /*@__PURE__*/
+  messageDesc(file_aegis_pii_v1_dlp_service, 16);
+
+/**
+ * A tenant's DLP is now at a newer revision.
+ *
+ * @generated from message aegis.pii.v1.DlpRevisionChanged
+ */
+export type DlpRevisionChanged = Message<"aegis.pii.v1.DlpRevisionChanged"> & {
+  /**
+   * The tenant.
+   *
+   * @generated from field: string tenant_id = 1;
+   */
+  tenantId: string;
+
+  /**
+   * Its revision now (GetDlpSnapshotResponse.revision from now on).
+   *
+   * @generated from field: int64 revision = 2;
+   */
+  revision: bigint;
+};
+
+/**
+ * Describes the message aegis.pii.v1.DlpRevisionChanged.
+ * Use `create(DlpRevisionChangedSchema)` to create a new message.
+ */
+export const DlpRevisionChangedSchema: GenMessage<DlpRevisionChanged> = /*@__PURE__*/
+  messageDesc(file_aegis_pii_v1_dlp_service, 17);
+
+/**
+ * Keeps an idle WatchDlpChanges stream visibly alive.
+ *
+ * @generated from message aegis.pii.v1.DlpWatchHeartbeat
+ */
+export type DlpWatchHeartbeat = Message<"aegis.pii.v1.DlpWatchHeartbeat"> & {
+};
+
+/**
+ * Describes the message aegis.pii.v1.DlpWatchHeartbeat.
+ * Use `create(DlpWatchHeartbeatSchema)` to create a new message.
+ */
+export const DlpWatchHeartbeatSchema: GenMessage<DlpWatchHeartbeat> = /*@__PURE__*/
+  messageDesc(file_aegis_pii_v1_dlp_service, 18);
+
+/**
+ * Input of GetDlpSnapshot.
+ *
+ * @generated from message aegis.pii.v1.GetDlpSnapshotRequest
+ */
+export type GetDlpSnapshotRequest = Message<"aegis.pii.v1.GetDlpSnapshotRequest"> & {
+  /**
+   * Tenant.
+   *
+   * @generated from field: string tenant_id = 1;
+   */
+  tenantId: string;
+};
+
+/**
+ * Describes the message aegis.pii.v1.GetDlpSnapshotRequest.
+ * Use `create(GetDlpSnapshotRequestSchema)` to create a new message.
+ */
+export const GetDlpSnapshotRequestSchema: GenMessage<GetDlpSnapshotRequest> = /*@__PURE__*/
+  messageDesc(file_aegis_pii_v1_dlp_service, 19);
+
+/**
+ * Output of GetDlpSnapshot.
+ *
+ * @generated from message aegis.pii.v1.GetDlpSnapshotResponse
+ */
+export type GetDlpSnapshotResponse = Message<"aegis.pii.v1.GetDlpSnapshotResponse"> & {
+  /**
+   * The tenant's config (defaults if never set).
+   *
+   * @generated from field: aegis.pii.v1.DlpConfig config = 1;
+   */
+  config?: DlpConfig | undefined;
+
+  /**
+   * Every rule of the tenant, by name; Scan applies the enabled ones.
+   *
+   * @generated from field: repeated aegis.pii.v1.DlpRule rules = 2;
+   */
+  rules: DlpRule[];
+
+  /**
+   * The tenant-wide revision config and rules were read at: 0 for a
+   * tenant that never changed anything, then incremented by every change.
+   *
+   * @generated from field: int64 revision = 3;
+   */
+  revision: bigint;
+
+  /**
+   * Version of the detection engine (@aegis/pii-engine) this instance
+   * scans with.
+   *
+   * @generated from field: string engine_version = 4;
+   */
+  engineVersion: string;
+};
+
+/**
+ * Describes the message aegis.pii.v1.GetDlpSnapshotResponse.
+ * Use `create(GetDlpSnapshotResponseSchema)` to create a new message.
+ */
+export const GetDlpSnapshotResponseSchema: GenMessage<GetDlpSnapshotResponse> = /*@__PURE__*/
+  messageDesc(file_aegis_pii_v1_dlp_service, 20);
+
+/**
  * Administration of a tenant's DLP config and rules. Changes apply to
  * every pii instance within 1 second.
  *
@@ -460,6 +666,40 @@ export const DlpService: GenService<{
     methodKind: "unary";
     input: typeof DeleteDlpRuleRequestSchema;
     output: typeof DeleteDlpRuleResponseSchema;
+  },
+  /**
+   * Streams the DLP revision of every tenant whose config or rules change,
+   * for callers that scan locally (@aegis/sdk's local scan): first a
+   * `subscribed` message, then `changed` per change and a `heartbeat` every
+   * heartbeat_interval, until the caller cancels or the server drains. A
+   * caller drops a tenant's snapshot on `changed` with a newer revision, and
+   * all of them once the stream ends or falls silent (changes in between are
+   * not replayed). A principal of the platform tenant may watch every tenant;
+   * any other caller only its own. Needs dlp:watch: what a caller does with
+   * it (GetDlpSnapshot) reveals deny-list values and custom patterns.
+   * Errors: PermissionDenied (another tenant, or no dlp:watch).
+   *
+   * @generated from rpc aegis.pii.v1.DlpService.WatchDlpChanges
+   */
+  watchDlpChanges: {
+    methodKind: "server_streaming";
+    input: typeof WatchDlpChangesRequestSchema;
+    output: typeof WatchDlpChangesResponseSchema;
+  },
+  /**
+   * Returns everything Scan applies for the tenant, at one revision: the
+   * config (defaults if never set), every rule (disabled ones included), and
+   * the version of the detection engine this instance scans with. A caller
+   * may scan locally with it only with the same engine version, and only
+   * while WatchDlpChanges is live.
+   * Errors: PermissionDenied (another tenant, or no dlp:watch).
+   *
+   * @generated from rpc aegis.pii.v1.DlpService.GetDlpSnapshot
+   */
+  getDlpSnapshot: {
+    methodKind: "unary";
+    input: typeof GetDlpSnapshotRequestSchema;
+    output: typeof GetDlpSnapshotResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_aegis_pii_v1_dlp_service, 0);

@@ -1,5 +1,0 @@
-export { replaceSpans } from './replace-spans.js';
-export { DEFAULT_REDACTION, InstancePlaceholders, redactor, typePlaceholder, type RedactionStyle } from './redaction.js';
-export { maskValue } from './masking.js';
-export { KeyedHasher } from './keyed-hash.js';
-export { TokenError, TokenVault, TOKEN_PATTERN } from './token-vault.js';
