@@ -119,9 +119,12 @@ export class IdleLeases {
     return { idle, reused: this.#reused };
   }
 
-  /** Releases every idle lease; resolves when they are answered (undefined when none). */
-  close(): Promise<void> | undefined {
-    this.#closed = true;
+  /**
+   * Releases every idle lease now, e.g. when the limiter answered degraded: its store may have
+   * lost leases (a failover, a flush), and one handed on then would no longer count against
+   * the limit.
+   */
+  releaseIdle(): void {
     for (const pool of this.#idle.values()) {
       for (const { lease, timer } of pool) {
         clearTimeout(timer);
@@ -129,6 +132,12 @@ export class IdleLeases {
       }
     }
     this.#idle.clear();
+  }
+
+  /** Releases every idle lease; resolves when they are answered (undefined when none). */
+  close(): Promise<void> | undefined {
+    this.#closed = true;
+    this.releaseIdle();
     if (this.#pending.size === 0) return undefined;
     return Promise.allSettled([...this.#pending]).then(() => {});
   }

@@ -142,6 +142,8 @@ export class RateAllowances {
     let a = this.#entries.get(bucket.id);
     if (res.degraded) {
       if (a !== undefined) this.#forfeit(a);
+      // The store may have lost the leases too: none is handed on until it answers again.
+      this.slots?.releaseIdle();
       return;
     }
     a ??= this.#create(bucket, res, now);

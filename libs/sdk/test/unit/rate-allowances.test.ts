@@ -289,6 +289,22 @@ describe('slot reuse', () => {
     expect(table.leases.ttls.every((ttl) => ttl === 5 * 60_000 + 10_000)).toBe(true);
   });
 
+  test('a degraded limiter answer releases the idle leases: none is handed on from a store that may have lost it', async () => {
+    const table = limiter(1_000n);
+    const rl = table.client({ slotReuse: { idleMs: 1_000 } });
+    for (let i = 0; i < 3; i++) await (await acquireSlot(rl, limits(), principal, `r${i}`, {})).release();
+    expect(rl.allowances!.slots!.stats().idle).toBe(1);
+    table.degraded = true;
+    await admit(rl, { tier: 'none', limits: [{ name: 'rpm', quota: 1_000n, window: { seconds: 60n } }] }, principal, bucketOf({}, principal, 1n), {});
+    expect(rl.allowances!.slots!.stats().idle).toBe(0);
+    await sleep(20);
+    expect(table.leases.active.size).toBe(0);
+    // The next run acquires a fresh lease.
+    await acquireSlot(rl, limits(), principal, 'r3', {});
+    expect(table.leases.acquired).toBe(3);
+    await rl.allowances!.close();
+  });
+
   test('never fewer leases than runs in flight: concurrent runs each hold their own', async () => {
     const table = limiter(1n, 2);
     const rl = table.client();

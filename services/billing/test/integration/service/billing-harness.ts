@@ -9,10 +9,13 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConnectError, createClient, type Client } from '@connectrpc/connect';
+import { Code, ConnectError, createClient, type Client } from '@connectrpc/connect';
 import { createConnectTransport } from '@connectrpc/connect-node';
 import { authService } from '@aegis/auth-service';
 import { policyService } from '@aegis/policy-service';
+import { ApiKeyService } from '@aegis/proto/aegis/auth/v1/api_key_service_pb.js';
+import { TenantService } from '@aegis/proto/aegis/auth/v1/tenant_service_pb.js';
+import { UserService } from '@aegis/proto/aegis/auth/v1/user_service_pb.js';
 import { CostAlertService } from '@aegis/proto/aegis/billing/v1/alert_service_pb.js';
 import { BudgetService } from '@aegis/proto/aegis/billing/v1/budget_service_pb.js';
 import { EstimationService } from '@aegis/proto/aegis/billing/v1/estimation_service_pb.js';
@@ -150,6 +153,28 @@ export async function startBilling(opts: { backend?: BillingBackend; env?: Recor
       if (failed.length > 0) throw new Error(`services did not stop cleanly: ${failed.join(', ')}`);
     },
   };
+}
+
+/**
+ * An API key of a new user of `tenantId` with `roles` (the tenant is created first if it does
+ * not exist), for calls made as that tenant rather than as the platform admin.
+ */
+export async function tenantKey(running: RunningBilling, tenantId: string, roles: string[]): Promise<string> {
+  const transport = createConnectTransport({
+    baseUrl: running.authUrl,
+    httpVersion: '1.1',
+    interceptors: [(next) => (req) => {
+      req.header.set('authorization', `Bearer ${running.adminKey}`);
+      return next(req);
+    }],
+  });
+  try {
+    await createClient(TenantService, transport).createTenant({ tenantId, displayName: tenantId, adminEmail: `admin@${tenantId}.test` });
+  } catch (err) {
+    if (ConnectError.from(err).code !== Code.AlreadyExists) throw err;
+  }
+  const { user } = await createClient(UserService, transport).createUser({ tenantId, email: `u-${randomBytes(4).toString('hex')}@${tenantId}.test`, roles });
+  return (await createClient(ApiKeyService, transport).createApiKey({ tenantId, userId: user!.userId, name: 'billing-test' })).secret;
 }
 
 /** A tenant id of this test alone. */

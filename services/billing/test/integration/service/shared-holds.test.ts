@@ -9,7 +9,7 @@ import { BudgetPeriod, ReservationStatus } from '@aegis/proto/aegis/billing/v1/b
 import { UsagePeriod } from '@aegis/proto/aegis/billing/v1/usage_pb.js';
 import { timestampDate } from '@bufbuild/protobuf/wkt';
 import { uuidv7 } from 'uuidv7';
-import { BACKENDS, eventually, rejection, startBilling, uniqueTenant, type RunningBilling } from './billing-harness.js';
+import { BACKENDS, eventually, rejection, startBilling, tenantKey, uniqueTenant, type RunningBilling } from './billing-harness.js';
 
 const usd = (amountNanos: bigint) => ({ currencyCode: 'USD', amountNanos });
 // gpt-4 prompt: 30,000 nanos per token.
@@ -93,6 +93,37 @@ describe.each(BACKENDS)('shared holds (%s)', (_name, backend) => {
     // The conflicting call changed nothing on b.
     expect((await billing.admin.reservations.releaseReservation({ tenantId, reservationId: b.reservation!.reservationId })).reservation!.status).toBe(ReservationStatus.RELEASED);
     expect((await rejection(billing.admin.reservations.reserveBudget({ tenantId, requestId: 'x', shared: true, estimatedCost: usd(1n) }))).code).toBe(Code.InvalidArgument);
+  });
+
+  test('a tenant\'s key reserves and settles in its own tenant only: another tenant\'s hold is out of reach', async () => {
+    const a = uniqueTenant('iso-a');
+    const b = uniqueTenant('iso-b');
+    const asA = billing.clients(await tenantKey(billing, a, ['admin']));
+    await tenantKey(billing, b, ['admin']);
+    const holdB = await shared(b, 'allowance-b', 100n);
+    const reservationId = holdB.reservation!.reservationId;
+    // Naming B: refused by the permission check, whatever the reservation.
+    expect((await rejection(asA.reservations.settleUsage({ tenantId: b, reservationId, usages: [usage(10n)] }))).code).toBe(Code.PermissionDenied);
+    expect((await rejection(asA.reservations.reserveBudget({ tenantId: b, userId: 'u1', requestId: 'from-a', estimatedUsage: gpt4(10n), shared: true }))).code).toBe(Code.PermissionDenied);
+    expect((await rejection(asA.reservations.releaseReservation({ tenantId: b, reservationId }))).code).toBe(Code.PermissionDenied);
+    // Naming A with B's reservation id: no such hold in A.
+    expect((await rejection(asA.reservations.settleUsage({ tenantId: a, reservationId, usages: [usage(10n)] }))).code).toBe(Code.NotFound);
+    // A's own shared hold works for A's key.
+    const holdA = await asA.reservations.reserveBudget({ tenantId: a, userId: 'u1', requestId: 'allowance-a', estimatedUsage: gpt4(10n), shared: true });
+    expect(holdA.allowed).toBe(true);
+    await asA.reservations.settleUsage({ tenantId: a, reservationId: holdA.reservation!.reservationId, usages: [usage(5n)] });
+    // Nothing A tried reached B: B's only booked usage is the one its own admin settles now.
+    await billing.admin.reservations.settleUsage({ tenantId: b, reservationId, usages: [usage(1n)] });
+    const usageOfB = await eventually(async () => {
+      const u = await billing.admin.usage.getUsage({ tenantId: b, window: { case: 'period', value: UsagePeriod.DAY } });
+      return u.totals?.requestCount === 1n ? u : undefined;
+    }, 30_000, 'B\'s usage to be booked');
+    expect(usageOfB.totals!.cost!.amountNanos).toBe(GPT4_PROMPT);
+    const usageOfA = await eventually(async () => {
+      const u = await billing.admin.usage.getUsage({ tenantId: a, window: { case: 'period', value: UsagePeriod.DAY } });
+      return u.totals?.requestCount === 1n ? u : undefined;
+    }, 30_000, 'A\'s usage to be booked');
+    expect(usageOfA.totals!.cost!.amountNanos).toBe(5n * GPT4_PROMPT);
   });
 
   test('an event id already used by a commit or by RecordUsage is refused, never settled unbooked; the hold is unchanged', async () => {

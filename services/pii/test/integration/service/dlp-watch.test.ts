@@ -31,6 +31,23 @@ describe.each([{ backend: realBackend }, { backend: embeddedBackend }])('DLP wat
     })())).code).toBe(Code.PermissionDenied);
   });
 
+  test('a tenant\'s caller reads and watches its own tenant only', async () => {
+    const { tenantId, key } = await svc.keyInNewTenant(['dlp:watch']);
+    const tenantCaller = svc.clients(key);
+    expect((await rejection(tenantCaller.dlp.getDlpSnapshot({ tenantId: TENANT }))).code).toBe(Code.PermissionDenied);
+    expect((await rejection((async () => {
+      for await (const _ of tenantCaller.dlp.watchDlpChanges({ tenantId: TENANT })) return;
+    })())).code).toBe(Code.PermissionDenied);
+    expect((await tenantCaller.dlp.getDlpSnapshot({ tenantId })).engineVersion).toBe(PII_ENGINE_VERSION);
+    // Without a tenant the stream is scoped to the caller's own, never to every tenant.
+    const controller = new AbortController();
+    for await (const message of tenantCaller.dlp.watchDlpChanges({}, { signal: controller.signal, timeoutMs: 0 })) {
+      expect(message.event).toMatchObject({ case: 'subscribed', value: { tenantId } });
+      break;
+    }
+    controller.abort();
+  });
+
   test('changes stream with the revision the snapshot then reports; heartbeats in between', async () => {
     const controller = new AbortController();
     const received: WatchDlpChangesResponse[] = [];

@@ -11,6 +11,7 @@ import { createConnectTransport } from '@connectrpc/connect-node';
 import { authService } from '@aegis/auth-service';
 import { policyService } from '@aegis/policy-service';
 import { ApiKeyService } from '@aegis/proto/aegis/auth/v1/api_key_service_pb.js';
+import { TenantService } from '@aegis/proto/aegis/auth/v1/tenant_service_pb.js';
 import { UserService } from '@aegis/proto/aegis/auth/v1/user_service_pb.js';
 import type { Event } from '@aegis/proto/aegis/events/v1/event_pb.js';
 import { DlpService } from '@aegis/proto/aegis/pii/v1/dlp_service_pb.js';
@@ -67,6 +68,8 @@ export interface RunningPii {
   clients(credential: string): PiiClients;
   /** An API key of a new user of the test tenant whose only role grants `permissions`. */
   keyWithPermissions(permissions: string[]): Promise<string>;
+  /** The same in a new tenant of its own (not the platform tenant): a tenant's caller. */
+  keyInNewTenant(permissions: string[]): Promise<{ tenantId: string; key: string }>;
   stop(): Promise<void>;
 }
 
@@ -110,6 +113,13 @@ export async function startPii(backend: PiiBackend, env: Record<string, string> 
   const roles = createClient(RoleService, transportAt(policy!.url, adminKey));
   const users = createClient(UserService, transportAt(auth!.url, adminKey));
   const keys = createClient(ApiKeyService, transportAt(auth!.url, adminKey));
+  const tenants = createClient(TenantService, transportAt(auth!.url, adminKey));
+  const keyIn = async (tenantId: string, permissions: string[]) => {
+    const role = `r_${randomBytes(4).toString('hex')}`;
+    await roles.createRole({ tenantId, role: { name: role, permissions } });
+    const { user } = await users.createUser({ tenantId, email: `u-${randomBytes(4).toString('hex')}@x.test`, roles: [role] });
+    return (await keys.createApiKey({ tenantId, userId: user!.userId, name: 'pii-test' })).secret;
+  };
   return {
     adminKey,
     url: pii!.url,
@@ -117,10 +127,12 @@ export async function startPii(backend: PiiBackend, env: Record<string, string> 
     events: running.events,
     clients,
     async keyWithPermissions(permissions) {
-      const role = `r_${randomBytes(4).toString('hex')}`;
-      await roles.createRole({ tenantId: TENANT, role: { name: role, permissions } });
-      const { user } = await users.createUser({ tenantId: TENANT, email: `u-${randomBytes(4).toString('hex')}@x.test`, roles: [role] });
-      return (await keys.createApiKey({ tenantId: TENANT, userId: user!.userId, name: 'pii-test' })).secret;
+      return keyIn(TENANT, permissions);
+    },
+    async keyInNewTenant(permissions) {
+      const tenantId = `pii-${randomBytes(4).toString('hex')}`;
+      await tenants.createTenant({ tenantId, displayName: tenantId, adminEmail: `admin@${tenantId}.test` });
+      return { tenantId, key: await keyIn(tenantId, permissions) };
     },
     async stop() {
       const { failed } = await running.stop();
