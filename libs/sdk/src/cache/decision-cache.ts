@@ -1,5 +1,6 @@
 import type { Decision } from '@aegis/proto/aegis/policy/v1/decision_pb.js';
 import { Effect } from '@aegis/proto/aegis/policy/v1/policy_pb.js';
+import { evictOldest } from './evict-oldest.js';
 
 export interface DecisionCacheLimits {
   /** Entries kept; the least recently used go first (default 10 000). */
@@ -112,13 +113,5 @@ export class DecisionCache {
   #clear(): void {
     this.#generation += 1;
     this.#entries.clear();
-  }
-}
-
-function evictOldest<V>(map: Map<string, V>, max: number): void {
-  while (map.size > max) {
-    const oldest = map.keys().next().value;
-    if (oldest === undefined) return;
-    map.delete(oldest);
   }
 }

@@ -1,4 +1,5 @@
 import type { CompiledDlp } from '@aegis/pii-engine';
+import { evictOldest } from '../cache/evict-oldest.js';
 
 /** A tenant's DLP as pii served it, compiled; or why there is none to use. */
 export type LoadedDlp =
@@ -149,13 +150,5 @@ export class DlpSnapshots {
   #clear(): void {
     this.#generation += 1;
     this.#entries.clear();
-  }
-}
-
-function evictOldest<V>(map: Map<string, V>, max: number): void {
-  while (map.size > max) {
-    const oldest = map.keys().next().value;
-    if (oldest === undefined) return;
-    map.delete(oldest);
   }
 }
